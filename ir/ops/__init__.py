@@ -1,0 +1,2 @@
+"""The op declarations, one module per family; importing this package registers them all."""
+from . import core, elementwise, movement, nn, reduce  # noqa: F401

@@ -1,0 +1,1 @@
+"""Graph passes: one module per pass; the order lives in mo.pipeline."""

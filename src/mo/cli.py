@@ -1,0 +1,89 @@
+"""The ``mo`` command line: ``mo convert MODEL [options]`` (and the old ``mo --input_model MODEL``)."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import MoError
+from .options import ConvertOptions, parse_bool
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mo", prog_name="mo")
+def cli() -> None:
+    """Convert models to OpenVINO IR (model.xml + model.bin)."""
+
+
+@cli.command("convert")
+@click.argument("model", required=False)
+@click.option("--input_model", "-m", "-w", "input_model", help="The model file (same as MODEL).")
+@click.option("--framework", type=click.Choice(["onnx", "tf", "caffe", "mxnet", "kaldi"]),
+              help="Source framework; guessed from the file when omitted.")
+@click.option("--output_dir", "-o", default=".", show_default=True, help="Folder for the .xml and .bin.")
+@click.option("--model_name", "-n", help="Name of the IR files (default: the model file's stem).")
+@click.option("--data_type", default="FP32", show_default=True,
+              type=click.Choice(["FP32", "FP16", "half", "float"], case_sensitive=False),
+              help="FP16 stores weights as f16 with decompression Converts.")
+@click.option("--compress_to_fp16", is_flag=False, flag_value="True", default=None,
+              help="Store weights in FP16 (True/False); overrides --data_type.")
+@click.option("--input", "inputs", help="Inputs to use or cut at: name[shape]{type}->value, comma-separated.")
+@click.option("--output", "outputs", help="Outputs to cut at: tensor names, comma-separated.")
+@click.option("--input_shape", help="Shapes of the inputs, e.g. [1,3,224,224] ('?' or -1: dynamic).")
+@click.option("--extensions", multiple=True, help="Python file or folder with extra converters.")
+@click.option("--log_level", default="WARNING", show_default=True,
+              type=click.Choice(["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"], case_sensitive=False))
+@click.option("--validate", is_flag=True, help="Run the source framework and the IR on the same inputs and compare.")
+@click.option("--validate_seed", default=0, show_default=True, help="Seed of --validate's random inputs.")
+def convert_cmd(model, input_model, framework, output_dir, model_name, data_type, compress_to_fp16, inputs, outputs,
+                input_shape, extensions, log_level, validate, validate_seed) -> None:
+    """Convert MODEL to OpenVINO IR in --output_dir."""
+    logging.basicConfig(level=log_level.upper(), format="[ %(levelname)s ] %(message)s")
+    path = model or input_model
+    if not path:
+        raise click.UsageError("give the model file: mo convert MODEL (or --input_model MODEL)")
+    started = time.perf_counter()
+    try:
+        from . import convert, save
+        kwargs = dict(framework=framework, output_dir=output_dir, model_name=model_name, data_type=data_type,
+                      inputs=inputs, outputs=outputs, input_shape=input_shape, extensions=list(extensions),
+                      log_level=log_level)
+        if compress_to_fp16 is not None:
+            kwargs["compress_to_fp16"] = parse_bool(compress_to_fp16, "--compress_to_fp16")
+        graph = convert(path, **kwargs)
+        name = model_name or Path(path).stem
+        saved = save(graph, Path(output_dir) / f"{name}.xml")
+        _summary(graph, saved, time.perf_counter() - started)
+        if validate:
+            from .validate import validate_ir
+            options = ConvertOptions.from_kwargs(path, **kwargs)
+            ok = validate_ir(path, str(saved.xml), graph, options, seed=validate_seed)
+            if not ok:
+                sys.exit(1)
+    except MoError as e:
+        click.echo(f"[ ERROR ] {e}", err=True)
+        sys.exit(e.exit_code)
+
+
+def _summary(graph, saved, seconds: float) -> None:
+    counts = graph.op_counts()
+    layers = sum(counts.values())
+    click.echo(f"[ SUCCESS ] IR written: {saved.xml.resolve()}")
+    click.echo(f"[ SUCCESS ] weights: {saved.bin.resolve()} ({saved.bin_bytes:,} bytes"
+               + (f", {saved.deduplicated} duplicate constants stored once" if saved.deduplicated else "") + ")")
+    for report in graph.meta.get("reports", []):
+        if report.changed:
+            click.echo(f"[ INFO ] {report}")
+    click.echo(f"[ INFO ] {layers} layers, {len(graph.parameters)} input(s), {len(graph.results)} output(s); "
+               f"{seconds:.2f}s")
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    # the old Model Optimizer's form: mo --input_model model.onnx ...
+    if argv and argv[0] not in cli.commands and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["convert", *argv]
+    cli.main(args=argv, prog_name="mo")
