@@ -1,2 +1,3 @@
 """The op declarations, one module per family; importing this package registers them all."""
 from . import core, elementwise, movement, nn, reduce  # noqa: F401
+from . import attention, detection, indexing, math_ext, normalization  # noqa: F401

@@ -1,0 +1,4 @@
+"""Recurrent, detection and sampling ops."""
+from __future__ import annotations
+
+from ..opset import op  # noqa: F401

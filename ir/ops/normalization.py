@@ -1,0 +1,4 @@
+"""Normalization, top-k and scan-like ops."""
+from __future__ import annotations
+
+from ..opset import op  # noqa: F401
