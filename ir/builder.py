@@ -55,7 +55,11 @@ class Builder:
         return node.outputs[0]
 
     def result(self, value: Value, name: str | None = None) -> Node:
-        return self.graph.add_node("Result", "opset1", (value,), [], {}, name=name or (value.name or "Result") + "/sink_port_0")
+        """A model output; ``name`` becomes one of the output tensor's names."""
+        if name:
+            value.add_name(name)
+        return self.graph.add_node("Result", "opset1", (value,), [], {},
+                                   name=(name or value.name or "Result") + "/sink_port_0")
 
     # ----------------------------------------------------------------- ops
     def op(self, type: str, *inputs: Value, name: str | None = None, **attrs: Any) -> Any:

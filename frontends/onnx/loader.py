@@ -221,7 +221,7 @@ def convert_graph(gp, opsets: dict[str, int], options: ConvertOptions, path: str
             raise ConversionError(f"{path}: output {name!r} was not produced by any converted node")
         v = values[name]
         v.add_name(name)
-        ctx.result(v, name=name + "/sink_port_0")
+        ctx.result(v, name=name)
     graph.toposort()
     return graph
 
