@@ -9,11 +9,26 @@ from __future__ import annotations
 import numpy as np
 
 from mo.graph import Graph
-from mo.tensor import LazyTensor
+from mo.tensor import LazyTensor, Tensor
 
 from .base import PassReport
 
 F16_MAX = 65504.0
+
+
+def max_abs_finite(t: Tensor) -> float:
+    """Largest |x| over the finite elements of an f32 tensor, read chunk by chunk.
+
+    Streaming keeps the check at one chunk of memory: a memory-mapped 1 GB weight is
+    read with plain reads instead of being mapped and copied whole.
+    """
+    best = 0.0
+    for chunk in t.chunks():
+        a = np.frombuffer(chunk, dtype="<f4")
+        a = np.abs(a[np.isfinite(a)])
+        if a.size:
+            best = max(best, float(a.max()))
+    return best
 
 
 def run(graph: Graph) -> PassReport:
@@ -25,8 +40,7 @@ def run(graph: Graph) -> PassReport:
         if not v.uses:
             continue
         t = v.const
-        arr = t.numpy()
-        if arr.size and float(np.max(np.abs(arr[np.isfinite(arr)]), initial=0.0)) > F16_MAX:
+        if max_abs_finite(t) > F16_MAX:
             kept += 1
             continue
         half = LazyTensor.cast(t, np.float16)
