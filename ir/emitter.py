@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,16 @@ class SavedIR:
     deduplicated: int
 
 
+def _file_mode(target: Path) -> int:
+    """Permission bits for an IR file: those of the file it replaces, else 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def save(graph: Graph, xml_path: str | os.PathLike) -> SavedIR:
     """Write ``graph`` as ``xml_path`` + the ``.bin`` beside it, atomically."""
     graph.check()
@@ -192,6 +203,9 @@ def save(graph: Graph, xml_path: str | os.PathLike) -> SavedIR:
                                          delete=False) as fx:
             tmp_xml = fx.name
             fx.write(text)
+        # temporary files are created 0600: give the IR the mode a plain open() would
+        os.chmod(tmp_bin, _file_mode(bin_path))
+        os.chmod(tmp_xml, _file_mode(xml_path))
         os.replace(tmp_bin, bin_path)
         tmp_bin = None
         os.replace(tmp_xml, xml_path)
