@@ -12,7 +12,9 @@ _CONV_ATTRS = {
 }
 
 
-def _spatial(x_shape, kernel, a, ceil=False, dilations=None):
+def _spatial(x_shape, kernel, a, ceil: str | bool = False, dilations=None):
+    """Output spatial dims; ``ceil`` is False, "ceil" (plain ceiling) or "ceil_torch" (a window may not
+    start in the end padding)."""
     n_sp = len(kernel)
     dil = dilations or [1] * n_sp
     out = []
@@ -28,7 +30,11 @@ def _spatial(x_shape, kernel, a, ceil=False, dilations=None):
             continue
         if mode == "valid":
             pb = pe = 0
-        out.append(pooled_dim(size, kernel[i], a["strides"][i], pb, pe, dil[i], ceil))
+        if ceil == "ceil" and size >= 0:
+            eff = dil[i] * (kernel[i] - 1) + 1
+            out.append(max(-(-(size + pb + pe - eff) // a["strides"][i]) + 1, 0))
+            continue
+        out.append(pooled_dim(size, kernel[i], a["strides"][i], pb, pe, dil[i], bool(ceil)))
     return out
 
 
@@ -123,14 +129,19 @@ _POOL = {"strides": ("ints",), "pads_begin": ("ints",), "pads_end": ("ints",), "
 def _pool_shape(x, a, dilations=None):
     if x.shape is None:
         return None
-    sp = _spatial(x.shape, a["kernel"], a, ceil=a["rounding_type"] in ("ceil", "ceil_torch"), dilations=dilations)
+    rt = a["rounding_type"]
+    if rt not in ("floor", "ceil", "ceil_torch"):
+        raise OpError(f"unknown rounding_type {rt!r}")
+    sp = _spatial(x.shape, a["kernel"], a, ceil=False if rt == "floor" else rt, dilations=dilations)
     return (x.shape[0], x.shape[1], *sp)
 
 
-@op("MaxPool", "opset8", dict(_POOL, dilations=("ints", None), index_element_type=("etype", "i64"),
+@op("MaxPool", "opset14", dict(_POOL, dilations=("ints", None), index_element_type=("etype", "i64"),
                                axis=("int", 0)), inputs=(1, 1))
 def max_pool(ins, a):
-    """Max over windows; outputs values and the flat indices of the maxima."""
+    """Max over windows; outputs values and the flat indices of the maxima (over all axes from ``axis``).
+
+    rounding_type: floor | ceil | ceil_torch (ceil, but a window starting in the end padding is dropped)."""
     x = ins[0]
     if a["dilations"] is None:
         a["dilations"] = [1] * len(a["kernel"])
@@ -138,9 +149,9 @@ def max_pool(ins, a):
     return [(x.etype, sh), (a["index_element_type"], sh)]
 
 
-@op("AvgPool", "opset1", dict(_POOL, **{"exclude-pad": ("bool", False)}), inputs=(1, 1))
+@op("AvgPool", "opset14", dict(_POOL, **{"exclude-pad": ("bool", False)}), inputs=(1, 1))
 def avg_pool(ins, a):
-    """Mean over windows; ``exclude-pad`` leaves padded positions out of the divisor."""
+    """Mean over windows; ``exclude-pad`` leaves padded positions out of the divisor; rounding as MaxPool."""
     return [(ins[0].etype, _pool_shape(ins[0], a))]
 
 
@@ -209,3 +220,16 @@ def batch_norm_inference(ins, a):
 def lrn(ins, a):
     """x / (bias + alpha / size^len(axes) * sum of squares over the window) ^ beta; axes from input 1."""
     return [(ins[0].etype, ins[0].shape)]
+
+
+@op("DeformableConvolution", "opset8", dict(_CONV_ATTRS, group=("int", 1), deformable_group=("int", 1),
+                                            bilinear_interpolation_pad=("bool", False)), inputs=(3, 4))
+def deformable_convolution(ins, a):
+    """Convolution sampling x at kernel taps moved by ``offsets`` [N, 2*DG*prod(k), out...] (y, x pairs),
+    optionally scaled by ``mask`` [N, DG*prod(k), out...]; filters W[O, C/group, k...]."""
+    x, w = ins[0], ins[2]
+    if x.shape is None or w.shape is None:
+        return [(x.etype, None)]
+    _check_rank(x, len(w.shape), "data")
+    sp = _spatial(x.shape, w.shape[2:], a, dilations=a["dilations"])
+    return [(x.etype, (x.shape[0], w.shape[0], *sp))]

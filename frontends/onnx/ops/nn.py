@@ -53,29 +53,152 @@ def conv(g, x, w, b=None, *, auto_pad="NOTSET", dilations=None, group=1, kernel_
                        pads, strides)
 
 
+def _pool_dims(x, kernel_shape, strides, dilations, pads):
+    n = len(kernel_shape)
+    if x.rank is not None and x.rank != n + 2:
+        raise ValueError(f"pooling input has rank {x.rank}, kernel_shape needs rank {n + 2}")
+    pb, pe = _pads(pads, n)
+    return n, list(strides or [1] * n), list(dilations or [1] * n), pb, pe
+
+
 @onnx_ops.op("MaxPool", since=1)
 def max_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_shape, pads=None, storage_order=0,
              strides=None):
-    n = len(kernel_shape)
-    pb, pe = _pads(pads, n)
-    y, idx = g.op("MaxPool", x, kernel=kernel_shape, strides=strides or [1] * n, dilations=dilations or [1] * n,
-                  pads_begin=pb, pads_end=pe, rounding_type="ceil" if ceil_mode else "floor",
-                  auto_pad=_AUTO_PAD[auto_pad], index_element_type="i64", axis=0)
+    """MaxPool-14 with ceil_torch rounding (ONNX drops windows that would start in the end padding).
+
+    ONNX indices are flat over N, C and the spatial plane; storage_order=1 numbers the plane column-major.
+    """
+    n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
+    y, idx = g.op("MaxPool", x, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
+                  pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+                  index_element_type="i64", axis=0)
     if g.num_outputs > 1 and storage_order:
-        raise ValueError("MaxPool indices with storage_order=1 are not supported")
+        if n != 2 or x.shape is None or any(d < 0 for d in x.shape[2:]):
+            raise ValueError("MaxPool indices with storage_order=1 need a 2-D pooling of static spatial size")
+        h, w = x.shape[2], x.shape[3]
+        plane = g.op("FloorMod", idx, g.i64(h * w))
+        row, col = g.op("Divide", plane, g.i64(w)), g.op("FloorMod", plane, g.i64(w))
+        col_major = g.op("Add", row, g.op("Multiply", col, g.i64(h)))
+        idx = g.op("Add", g.op("Subtract", idx, plane), col_major)
     return y, idx
+
+
+def _ceil_extra_pads(x, kernel, strides, dilations, pb, pe):
+    """Extra end padding that makes a floor-rounded window sweep give ONNX's ceil_mode output size
+    (a window may not start in the end padding)."""
+    from mo.ir.shapes import pooled_dim
+    if x.shape is None or any(d < 0 for d in x.shape[2:]):
+        raise ValueError("ceil_mode here needs static spatial dims")
+    extra = []
+    for i, size in enumerate(x.shape[2:]):
+        out = pooled_dim(size, kernel[i], strides[i], pb[i], pe[i], dilations[i], True)
+        eff = dilations[i] * (kernel[i] - 1) + 1
+        extra.append(max((out - 1) * strides[i] + eff - (size + pb[i] + pe[i]), 0))
+    return extra
+
+
+def _resolve_pads(x, kernel, strides, dilations, pb, pe, auto_pad, ceil_mode):
+    """Explicit (pads_begin, pads_end, pads_end + ceil extra) for a window sweep."""
+    from mo.ir.shapes import auto_pads
+    mode = _AUTO_PAD[auto_pad]
+    if mode in ("same_upper", "same_lower"):
+        if x.shape is None or any(d < 0 for d in x.shape[2:]):
+            raise ValueError(f"auto_pad={auto_pad} here needs static spatial dims")
+        pp = [auto_pads(d, kernel[i], strides[i], dilations[i], mode) for i, d in enumerate(x.shape[2:])]
+        pb, pe = [p[0] for p in pp], [p[1] for p in pp]
+    elif mode == "valid":
+        pb, pe = [0] * len(kernel), [0] * len(kernel)
+    extra = _ceil_extra_pads(x, kernel, strides, dilations, pb, pe) if ceil_mode else [0] * len(kernel)
+    return pb, pe, [a + b for a, b in zip(pe, extra)]
+
+
+def _window_sum(g, x, kernel, strides, dilations, pb, pe_total):
+    """Sum over each pooling window (zero padding) as a depthwise convolution with a ones kernel."""
+    if x.shape is None or x.shape[1] < 0:
+        raise ValueError("this pooling needs a static channel count")
+    c = x.shape[1]
+    ones = g.const(np.ones((c, 1, 1, *kernel), dtype=to_numpy(x.etype)))
+    return g.op("GroupConvolution", x, ones, strides=strides, dilations=dilations, pads_begin=pb, pads_end=pe_total,
+                auto_pad="explicit")
+
+
+def _window_counts(spatial, kernel, strides, dilations, pb, pe, pe_total, include_pad):
+    """Number of positions each window averages over, [1, 1, out...]: the input (and, with
+    ``include_pad``, the explicit pads) but never the ceil_mode extension."""
+    axes = []
+    for i, size in enumerate(spatial):
+        lo, hi = (0, size + pb[i] + pe[i]) if include_pad else (pb[i], pb[i] + size)
+        eff = dilations[i] * (kernel[i] - 1) + 1
+        out = (size + pb[i] + pe_total[i] - eff) // strides[i] + 1
+        starts = np.arange(out) * strides[i]
+        taps = starts[:, None] + np.arange(kernel[i])[None, :] * dilations[i]
+        axes.append(((taps >= lo) & (taps < hi)).sum(axis=1))
+    cnt = axes[0]
+    for a in axes[1:]:
+        cnt = np.multiply.outer(cnt, a)
+    return cnt.reshape((1, 1, *cnt.shape))
 
 
 @onnx_ops.op("AveragePool", since=1)
 def average_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, count_include_pad=0, dilations=None, kernel_shape,
                  pads=None, strides=None):
-    n = len(kernel_shape)
-    if dilations and any(d != 1 for d in dilations):
-        raise ValueError("AveragePool with dilations is not supported")
-    pb, pe = _pads(pads, n)
-    return g.op("AvgPool", x, kernel=kernel_shape, strides=strides or [1] * n, pads_begin=pb, pads_end=pe,
-                rounding_type="ceil" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
-                **{"exclude-pad": not count_include_pad})
+    """AvgPool-14 (ceil_torch rounding); with dilations a depthwise ones-convolution over a constant
+    divisor (static shapes)."""
+    n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
+    if all(d == 1 for d in dilations):
+        return g.op("AvgPool", x, kernel=kernel_shape, strides=strides, pads_begin=pb, pads_end=pe,
+                    rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+                    **{"exclude-pad": not count_include_pad})
+    if x.shape is None or any(d < 0 for d in x.shape[1:]):
+        raise ValueError("AveragePool with dilations needs static channel and spatial dims")
+    pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
+    total = _window_sum(g, x, kernel_shape, strides, dilations, pb, pe_total)
+    cnt = _window_counts(x.shape[2:], kernel_shape, strides, dilations, pb, pe, pe_total, bool(count_include_pad))
+    return g.op("Divide", total, g.const(np.maximum(cnt, 1).astype(to_numpy(x.etype))))
+
+
+def _abs_pow(g, x, p):
+    if p == 1:
+        return g.op("Abs", x)
+    if p == 2:
+        return g.op("Multiply", x, x)
+    return g.op("Power", g.op("Abs", x), g.scalar_like(float(p), x))
+
+
+def _root(g, s, p):
+    if p == 1:
+        return s
+    if p == 2:
+        return g.op("Sqrt", s)
+    return g.op("Power", s, g.scalar_like(1.0 / p, s))
+
+
+@onnx_ops.op("LpPool", since=1)
+def lp_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_shape, p=2, pads=None, strides=None):
+    """(sum over the window of |x|^p)^(1/p), padding counted as zeros; the window sum is a depthwise
+    convolution with a ones kernel."""
+    if float(p) <= 0:
+        raise ValueError(f"LpPool needs p > 0, got {p}")
+    n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
+    xp = _abs_pow(g, x, p)
+    if auto_pad != "NOTSET" or ceil_mode:
+        pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
+    else:
+        pe_total = pe
+    return _root(g, _window_sum(g, xp, kernel_shape, strides, dilations, pb, pe_total), p)
+
+
+@onnx_ops.op("GlobalLpPool", since=1)
+def global_lp_pool(g, x, *, p=2):
+    """(sum over all spatial positions of |x|^p)^(1/p), keeping [N, C, 1, ...]."""
+    if x.rank is None:
+        raise ValueError("GlobalLpPool needs the input rank")
+    axes = g.i64(list(range(2, x.rank)))
+    if p == 1:
+        return g.op("ReduceL1", x, axes, keep_dims=True)
+    if p == 2:
+        return g.op("ReduceL2", x, axes, keep_dims=True)
+    return _root(g, g.op("ReduceSum", _abs_pow(g, x, p), axes, keep_dims=True), p)
 
 
 def _global(ov_reduce):
@@ -108,10 +231,16 @@ def matmul(g, a, b):
     return g.op("MatMul", a, b)
 
 
-@onnx_ops.op("BatchNormalization", since=7)
-def batch_norm(g, x, scale, bias, mean, var, *, epsilon=1e-5, momentum=0.9, spatial=1, training_mode=0):
+@onnx_ops.op("BatchNormalization", since=1)
+def batch_norm(g, x, scale, bias, mean, var, *, epsilon=1e-5, momentum=0.9, spatial=1, training_mode=0, is_test=0,
+               consumed_inputs=None):
+    """Inference batch norm over axis 1. Training mode (statistics outputs) is not supported."""
     if training_mode:
-        raise ValueError("BatchNormalization in training mode is not supported")
+        raise ValueError("BatchNormalization with training_mode=1 is not supported (inference only)")
+    if g.num_outputs > 1:
+        raise ValueError("BatchNormalization's running mean/var outputs (training) are not supported")
+    if not spatial and scale.rank not in (None, 1):
+        raise ValueError("BatchNormalization with spatial=0 and per-position statistics is not supported")
     return g.op("BatchNormInference", x, scale, bias, mean, var, epsilon=epsilon)
 
 
@@ -143,8 +272,16 @@ def flatten(g, x, *, axis=1):
 
 
 @onnx_ops.op("Dropout", since=1)
-def dropout(g, x, *rest, **attrs):
-    """Identity at inference; the optional mask output is all true."""
+def dropout(g, x, ratio=None, training_mode=None, **attrs):
+    """Identity at inference; the optional mask output is all true. training_mode=true with a nonzero
+    ratio is random and refused."""
+    if training_mode is not None:
+        tm = training_mode.const_value()
+        if tm is None:
+            raise ValueError("Dropout with a non-constant training_mode input is not supported")
+        r = 0.5 if ratio is None else ratio.const_value()
+        if bool(np.asarray(tm).reshape(-1)[0]) and (r is None or float(np.asarray(r).reshape(-1)[0]) != 0.0):
+            raise ValueError("Dropout with training_mode=true is random and not supported; export in eval mode")
     if g.num_outputs > 1:
         if x.is_static:
             mask = g.const(np.ones(x.shape, dtype=bool))
