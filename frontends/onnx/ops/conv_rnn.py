@@ -13,22 +13,23 @@ from .nn import _AUTO_PAD, _channel_bias, _pads
 
 def _deconv_pads(in_sizes, kernel, strides, dilations, out_pad, out_sizes, auto_pad):
     """Explicit pads that give ``out_sizes``: total = s*(in-1) + out_pad + eff - out, split with the
-    smaller half first for SAME_UPPER and the bigger half first otherwise (ONNX rule)."""
-    pb, pe = [], []
+    smaller half first for SAME_UPPER and the bigger half first otherwise (ONNX rule). A negative end
+    pad grows the output at the end, which is what output_padding does; returns (pb, pe, out_pad)."""
+    pb, pe, out_pad = [], [], list(out_pad)
     for i, size in enumerate(in_sizes):
         eff = dilations[i] * (kernel[i] - 1) + 1
         total = strides[i] * (size - 1) + out_pad[i] + eff - out_sizes[i]
-        if total < 0:
-            raise ValueError(f"ConvTranspose output size {out_sizes[i]} on axis {i + 2} exceeds what the input "
-                             f"can give ({out_sizes[i] + total}); negative pads are not supported")
         small = total // 2
-        if auto_pad == "SAME_UPPER":
-            pb.append(small)
-            pe.append(total - small)
-        else:
-            pb.append(total - small)
-            pe.append(small)
-    return pb, pe
+        begin, end = (small, total - small) if auto_pad == "SAME_UPPER" else (total - small, small)
+        if begin < 0:
+            raise ValueError(f"ConvTranspose output size {out_sizes[i]} on axis {i + 2} needs a negative begin "
+                             f"pad, which is not supported")
+        if end < 0:
+            out_pad[i] -= end
+            end = 0
+        pb.append(begin)
+        pe.append(end)
+    return pb, pe, out_pad
 
 
 @onnx_ops.op("ConvTranspose", since=1)
@@ -57,7 +58,7 @@ def conv_transpose(g, x, w, b=None, *, auto_pad="NOTSET", dilations=None, group=
             out_sizes = list(output_shape)[-n:]
         else:
             out_sizes = [d * s for d, s in zip(in_sizes, strides)]
-        pb, pe = _deconv_pads(in_sizes, kernel, strides, dilations, out_pad, out_sizes, auto_pad)
+        pb, pe, out_pad = _deconv_pads(in_sizes, kernel, strides, dilations, out_pad, out_sizes, auto_pad)
     elif auto_pad == "VALID":
         pb, pe = [0] * n, [0] * n
     else:
@@ -317,9 +318,10 @@ def grid_sample(g, x, grid, *, align_corners=0, mode=None, padding_mode="zeros")
 @onnx_ops.op("RoiAlign", since=10)
 def roi_align(g, x, rois, batch_indices, *, coordinate_transformation_mode=None, mode="avg", output_height=1,
               output_width=1, sampling_ratio=0, spatial_scale=1.0):
-    """ROIAlign-9; ONNX half_pixel = OpenVINO half_pixel, output_half_pixel (opset 10) = asymmetric."""
+    """ROIAlign-9; ONNX half_pixel = OpenVINO half_pixel_for_nn (ROI shifted by -0.5, sizes not clamped
+    to 1), output_half_pixel (the opset-10 behaviour) = asymmetric."""
     ctm = coordinate_transformation_mode or ("half_pixel" if g.opset >= 16 else "output_half_pixel")
-    aligned = {"half_pixel": "half_pixel", "output_half_pixel": "asymmetric"}.get(ctm)
+    aligned = {"half_pixel": "half_pixel_for_nn", "output_half_pixel": "asymmetric"}.get(ctm)
     if aligned is None:
         raise ValueError(f"RoiAlign coordinate_transformation_mode {ctm!r} is not supported")
     if mode not in ("avg", "max"):
