@@ -336,3 +336,43 @@ def max_roi_pool(g, x, rois, *, pooled_shape, spatial_scale=1.0):
     ph, pw = int(pooled_shape[0]), int(pooled_shape[1])
     return g.op("ROIPooling", x, rois, output_size=[ph, pw], pooled_h=ph, pooled_w=pw, spatial_scale=spatial_scale,
                 method="max")
+
+
+@onnx_ops.op("NonMaxSuppression", since=10)
+def non_max_suppression(g, boxes, scores, max_output_boxes_per_class=None, iou_threshold=None,
+                        score_threshold=None, *, center_point_box=0):
+    """NonMaxSuppression-9 without sorting across classes; its -1 padded rows are cut at valid_outputs."""
+    mob = max_output_boxes_per_class if max_output_boxes_per_class is not None else g.i64([0])
+    iou = iou_threshold if iou_threshold is not None else g.const(np.float32(0.0))
+    # ONNX: no score_threshold = keep every score
+    st = score_threshold if score_threshold is not None else g.const(np.float32(np.finfo(np.float32).min))
+    sel, _, valid = g.op("NonMaxSuppression", boxes, scores, mob, iou, st,
+                         box_encoding="center" if center_point_box else "corner", sort_result_descending=False,
+                         output_type="i64")
+    return g.op("Slice", sel, g.i64([0]), valid, g.i64([1]), g.i64([0]))
+
+
+@onnx_ops.op("MaxUnpool", since=9)
+def max_unpool(g, x, indices, output_shape=None, *, kernel_shape, pads=None, strides=None):
+    """Zeros of the default unpooled shape ((in - 1) * stride + kernel - pads per spatial axis) with x
+    scattered to the flat positions ``indices``; an explicit output_shape pads that result at the end
+    (the ONNX reference semantics)."""
+    n = len(kernel_shape)
+    if x.shape is None or any(d < 0 for d in x.shape):
+        raise ValueError("MaxUnpool needs a static input shape")
+    pb, pe = _pads(pads, n)
+    st = list(strides or [1] * n)
+    default = [x.shape[0], x.shape[1]] + [(d - 1) * st[i] + kernel_shape[i] - pb[i] - pe[i]
+                                          for i, d in enumerate(x.shape[2:])]
+    zero = g.const(np.zeros((), dtype=to_numpy(x.etype)))
+    flat = g.op("Broadcast", zero, g.i64([int(np.prod(default))]), mode="numpy")
+    upd = g.op("ScatterElementsUpdate", flat, g.op("Reshape", indices, g.i64([-1]), special_zero=False),
+               g.op("Reshape", x, g.i64([-1]), special_zero=False), g.i64(0), reduction="none", use_init_val=True)
+    y = g.op("Reshape", upd, g.i64(default), special_zero=False)
+    if output_shape is not None:
+        osv = output_shape.const_value()
+        if osv is not None and [int(v) for v in osv] == default:
+            return y
+        extra = g.op("Subtract", g.op("Convert", output_shape, destination_type="i64"), g.i64(default))
+        y = g.op("Pad", y, g.i64([0] * len(default)), extra, zero, pad_mode="constant")
+    return y
