@@ -11,6 +11,8 @@ import click
 from .errors import MoError
 from .options import ConvertOptions, parse_bool
 
+INTERNAL_ERROR = 3  # exit code of an unexpected exception (a bug in mo, not in the input)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mo", prog_name="mo")
@@ -66,6 +68,14 @@ def convert_cmd(model, input_model, framework, output_dir, model_name, data_type
     except MoError as e:
         click.echo(f"[ ERROR ] {e}", err=True)
         sys.exit(e.exit_code)
+    except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
+        raise
+    except Exception as e:  # noqa: BLE001  (a bug in mo: one line, the traceback only when asked)
+        logging.getLogger("mo").debug("traceback of the internal error", exc_info=True)
+        first = (str(e).splitlines() or [""])[0]
+        click.echo(f"[ ERROR ] {path}: internal error of mo: {type(e).__name__}: {first}; please report it "
+                   f"(--log_level DEBUG prints the traceback)", err=True)
+        sys.exit(INTERNAL_ERROR)
 
 
 def _summary(graph, saved, seconds: float) -> None:

@@ -160,5 +160,14 @@ def parse_inputs(text: str) -> list[InputSpec]:
                 value = tuple(float(x) for x in re.split(r"[,\s]+", v) if x)
             except ValueError:
                 raise OptionError(f"--input {part!r}: value must be numbers") from None
+        if value is not None and shape is not None and all(d >= 0 for d in shape):
+            count = 1
+            for d in shape:
+                count *= d
+            if len(value) == 1 and count != 1:
+                value = value * count          # one number fills the whole shape
+            elif len(value) != count:
+                raise OptionError(f"--input {part!r}: {len(value)} value(s) for shape {list(shape)} "
+                                  f"({count} elements); give one value or all of them")
         specs.append(InputSpec(m.group("name").strip(), shape, etype, value))
     return specs

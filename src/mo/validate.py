@@ -7,7 +7,9 @@ rtol 2e-2).
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -35,7 +37,10 @@ def random_inputs(graph: Graph, seed: int) -> dict[str, np.ndarray]:
     feeds = {}
     for p in graph.parameters:
         v = p.outputs[0]
-        shape = tuple(1 if d < 0 else d for d in (v.shape or ()))
+        if v.shape is None:
+            raise OptionError(f"--validate: input {v.name!r} has an unknown rank; give its shape, "
+                              f"e.g. --input {v.name}[1,3,224,224]")
+        shape = tuple(1 if d < 0 else d for d in v.shape)
         dt = to_numpy(v.etype)
         if v.etype == "boolean":
             a = rng.random(shape) > 0.5
@@ -58,6 +63,37 @@ def run_onnx(path: str, feeds: dict[str, np.ndarray], outputs: list[str]) -> dic
     known = {i.name for i in sess.get_inputs()}
     res = sess.run(outputs, {k: v for k, v in feeds.items() if k in known})
     return dict(zip(outputs, res))
+
+
+def cut_onnx(path: str, inputs: list[str], outputs: list[str], folder: str,
+             etypes: dict[str, str] | None = None) -> str:
+    """The sub-model between ``inputs`` (default: the model's own) and ``outputs``, saved in ``folder``.
+
+    --input/--output cut the converted model; the reference must be cut the same way.
+    ``etypes`` gives the element type of cut tensors that ONNX shape inference misses.
+    """
+    import onnx
+    from onnx import helper
+    from onnx.utils import Extractor
+
+    model = onnx.load(path)
+    try:
+        model = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001  (inference is only a help here; missing infos are added below)
+        pass
+    g = model.graph
+    if not inputs:
+        inits = {t.name for t in g.initializer}
+        inputs = [i.name for i in g.input if i.name not in inits]
+    known = {vi.name for vi in list(g.input) + list(g.output) + list(g.value_info)}
+    for name in inputs + outputs:
+        if name not in known:
+            dt = np.dtype(to_numpy((etypes or {}).get(name, "f32")))
+            g.value_info.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(dt), None))
+    sub = Extractor(model).extract_model(inputs, outputs)
+    out = str(Path(folder) / "cut.onnx")
+    onnx.save(sub, out)
+    return out
 
 
 REFERENCES: dict[str, Callable[[str, dict[str, np.ndarray], list[str]], dict[str, np.ndarray]]] = {"onnx": run_onnx}
@@ -120,7 +156,16 @@ def validate_ir(source: str, xml: str, graph: Graph, options: ConvertOptions, se
     out_names = [r.name[: -len("/sink_port_0")] if r.name.endswith("/sink_port_0") else v.name
                  for r, v in zip(graph.results, graph.outputs)]
     outputs = [n for n in out_names if n]
-    ref = runner(source, feeds, outputs)
+    for spec in options.inputs:   # inputs frozen to a value are fed to the reference as such
+        if spec.value is not None and spec.name not in feeds:
+            dt = to_numpy(spec.etype or "f32")
+            arr = np.array(spec.value, dtype=dt)
+            feeds[spec.name] = arr.reshape(spec.shape) if spec.shape is not None else arr
+    with tempfile.TemporaryDirectory(prefix="mo-validate-") as tmp:
+        if framework == "onnx" and (options.inputs or options.outputs):
+            etypes = {n: v.etype for v in graph.inputs + graph.outputs for n in v.names}
+            source = cut_onnx(source, [s.name for s in options.inputs], outputs, tmp, etypes)
+        ref = runner(source, feeds, outputs)
     got = run_ir(xml, feeds, outputs)
     results = compare(ref, got, options.fp16)
     atol, rtol = TOLERANCES[options.fp16]
