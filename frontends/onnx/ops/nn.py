@@ -145,12 +145,18 @@ def average_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, count_include_pad=0, d
     """AvgPool-14 (ceil_torch rounding); with dilations a depthwise ones-convolution over a constant
     divisor (static shapes)."""
     n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
-    if all(d == 1 for d in dilations):
+    # OpenVINO's ceil_torch divisor counts the ceil extension when padding is included; ONNX does not
+    ceil_edge = False
+    if ceil_mode and count_include_pad and x.shape is not None and all(d >= 0 for d in x.shape[1:]) \
+            and auto_pad == "NOTSET":
+        ceil_edge = any(_ceil_extra_pads(x, kernel_shape, strides, dilations, pb, pe))
+    if all(d == 1 for d in dilations) and not ceil_edge:
         return g.op("AvgPool", x, kernel=kernel_shape, strides=strides, pads_begin=pb, pads_end=pe,
                     rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
                     **{"exclude-pad": not count_include_pad})
     if x.shape is None or any(d < 0 for d in x.shape[1:]):
         raise ValueError("AveragePool with dilations needs static channel and spatial dims")
+    pb, pe = _pads(pads, n)
     pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
     total = _window_sum(g, x, kernel_shape, strides, dilations, pb, pe_total)
     cnt = _window_counts(x.shape[2:], kernel_shape, strides, dilations, pb, pe, pe_total, bool(count_include_pad))
