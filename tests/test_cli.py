@@ -227,3 +227,17 @@ def test_compare_tolerances() -> None:
     assert [e.ok for e in miss] == [False, False] and miss[1].max_abs == float("inf")
     nan = np.array([np.nan, 1.0], np.float32)
     assert validate.compare({"n": nan}, {"n": nan.copy()}, fp16=False)[0].ok
+
+
+def test_internal_error_is_one_line_with_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mo.pipeline
+
+    def broken(options):
+        raise RuntimeError("something nobody expected\nsecond line")
+
+    monkeypatch.setattr(mo.pipeline, "convert", broken)
+    res = invoke(str(SAMPLE), "-o", str(tmp_path / "out"))
+    assert res.exit_code == 3
+    assert res.output.strip() == (f"[ ERROR ] {SAMPLE}: internal error of mo: RuntimeError: something nobody "
+                                  "expected; please report it (--log_level DEBUG prints the traceback)")
+    assert not (tmp_path / "out").exists()
