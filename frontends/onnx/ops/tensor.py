@@ -88,7 +88,31 @@ def unsqueeze_1(g, x, *, axes):
 
 @onnx_ops.op("Unsqueeze", since=13)
 def unsqueeze_13(g, x, axes):
-    return g.op("Unsqueeze", x, axes)
+    """Unsqueeze-13: axes as input; non-constant axes become a Reshape to a computed shape,
+    since OpenVINO cannot infer the output rank of Unsqueeze from non-constant axes."""
+    if axes.const_value() is not None or x.rank is None or not axes.is_static:
+        return g.op("Unsqueeze", x, axes)
+    return _unsqueeze_dynamic(g, x, axes)
+
+
+def _unsqueeze_dynamic(g, x, axes):
+    """out[j] = 1 where j is a (normalised) axis, else x.shape[j - #axes below j]."""
+    k = int(np.prod(axes.shape, dtype=np.int64))
+    r = x.rank + k
+    axes = g.op("Reshape", axes, g.i64([k, 1]), special_zero=False)
+    if axes.etype != "i64":
+        axes = g.op("Convert", axes, destination_type="i64")
+    axes = g.op("FloorMod", axes, g.i64(r))  # negative axes counted from the output rank
+    pos = g.i64(np.arange(r).reshape(1, r))
+    is_axis = g.op("ReduceLogicalOr", g.op("Equal", axes, pos), g.i64([0]), keep_dims=False)
+    if x.rank == 0:
+        return g.op("Reshape", x, g.i64([1] * r), special_zero=False)
+    below = g.op("ReduceSum", g.op("Convert", g.op("Less", axes, pos), destination_type="i64"), g.i64([0]),
+                 keep_dims=False)
+    src = g.op("Minimum", g.op("Subtract", g.i64(np.arange(r)), below), g.i64(x.rank - 1))
+    dims = g.op("Gather", g.op("ShapeOf", x, output_type="i64"), src, g.i64(0), batch_dims=0)
+    target = g.op("Select", is_axis, g.i64(1), dims)
+    return g.op("Reshape", x, target, special_zero=False)
 
 
 @onnx_ops.op("Squeeze", since=1)
