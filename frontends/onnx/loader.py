@@ -42,26 +42,53 @@ def detect(path: str) -> bool:
     return head[:1] == b"\x08" and b"\x12" in head[:16]
 
 
+STRIP_ABOVE_BYTES = 1 << 20  # files larger than this have their embedded weights mapped, not parsed
+
+
 def _read_model(path: str):
+    """The ModelProto, and per initializer the (offset, size) of its raw_data in the file.
+
+    Large files are parsed without their initializers' raw bytes (see wire.py), so the
+    weights are memory-mapped from the file instead of held twice by protobuf.
+    """
     import onnx
     from google.protobuf.message import DecodeError
+
+    from .wire import WireError, strip_initializer_data
 
     if not os.path.exists(path):
         raise InputError(f"{path}: file not found")
     if os.path.isdir(path):
         raise InputError(f"{path}: is a directory, not an ONNX file")
-    try:
-        model = onnx.load(path, load_external_data=False)
-    except (DecodeError, RuntimeError, ValueError) as e:
-        raise InputError(f"{path}: not a valid ONNX model (protobuf parse failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}); "
-                         "is the file truncated or of another format?") from None
+    spans: list = []
+    model = None
+    if os.path.getsize(path) > STRIP_ABOVE_BYTES:
+        try:
+            data, spans = strip_initializer_data(path)
+            model = onnx.ModelProto.FromString(data)
+            del data
+        except (WireError, DecodeError, ValueError):
+            model, spans = None, []
+    if model is None:
+        try:
+            model = onnx.load(path, load_external_data=False)
+        except (DecodeError, RuntimeError, ValueError) as e:
+            detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise InputError(f"{path}: not a valid ONNX model (protobuf parse failed: {detail}); "
+                             "is the file truncated or of another format?") from None
     if not model.HasField("graph") or (model.ir_version == 0 and not model.graph.node):
         raise InputError(f"{path}: not an ONNX model (no graph found)")
-    return model
+    if spans and len(spans) != len(model.graph.initializer):
+        spans = []
+    return model, spans
 
 
-def tensor_from_proto(t, base_dir: str, where: str):
-    """A mo Tensor for an ONNX TensorProto; data is mapped or wrapped, not copied."""
+def tensor_from_proto(t, base_dir: str, where: str, raw_span: tuple[int, int] | None = None):
+    """A mo Tensor for an ONNX TensorProto; data is mapped or wrapped, not copied.
+
+    ``raw_span`` is where the tensor's raw_data lies in the model file ``where`` when
+    the loader stripped it from the parsed message.
+    """
     if t.data_type not in ONNX_NP:
         name = {8: "STRING", 14: "COMPLEX64", 15: "COMPLEX128", 16: "BFLOAT16"}.get(t.data_type, str(t.data_type))
         raise ConversionError(f"{where}: tensor {t.name!r} has element type {name}, which mo cannot convert")
@@ -83,6 +110,12 @@ def tensor_from_proto(t, base_dir: str, where: str):
             raise InputError(f"{where}: external data file {loc!r} is too short for tensor {t.name!r}")
         return MappedTensor(fpath, offset, dtype.newbyteorder("<"), shape) if dtype.itemsize > 1 else \
             MappedTensor(fpath, offset, dtype, shape)
+    if raw_span is not None:
+        need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if raw_span[1] != need:
+            raise InputError(f"{where}: tensor {t.name!r} holds {raw_span[1]} bytes, its shape needs {need}; "
+                             "is the file truncated?")
+        return MappedTensor(where, raw_span[0], dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype, shape)
     if t.HasField("raw_data"):
         n = int(np.prod(shape, dtype=np.int64))
         need = n * dtype.itemsize
@@ -114,13 +147,14 @@ def _value_info_shape(vi) -> tuple[str | None, tuple[int, ...] | None]:
 
 
 def load(path: str, options: ConvertOptions) -> Graph:
-    model = _read_model(path)
+    model, spans = _read_model(path)
     opsets = {(o.domain if o.domain != "ai.onnx" else ""): int(o.version) for o in model.opset_import}
     opsets.setdefault("", 1)
-    return convert_graph(model.graph, opsets, options, path, os.path.dirname(os.path.abspath(path)))
+    return convert_graph(model.graph, opsets, options, path, os.path.dirname(os.path.abspath(path)), spans)
 
 
-def convert_graph(gp, opsets: dict[str, int], options: ConvertOptions, path: str, base_dir: str) -> Graph:
+def convert_graph(gp, opsets: dict[str, int], options: ConvertOptions, path: str, base_dir: str,
+                  raw_spans: list | None = None) -> Graph:
     graph = Graph(Path(path).stem if path else (gp.name or "model"))
     ctx = OnnxContext(graph, opsets, path)
     values: dict[str, Value] = {}
@@ -206,10 +240,11 @@ def convert_graph(gp, opsets: dict[str, int], options: ConvertOptions, path: str
             continue
         values[name] = ctx.parameter(name, et, shape)
 
-    for t in gp.initializer:
+    for k, t in enumerate(gp.initializer):
         if t.name in values:
             continue
-        values[t.name] = ctx.const_tensor(tensor_from_proto(t, base_dir, path), name=t.name)
+        span = raw_spans[k] if raw_spans else None
+        values[t.name] = ctx.const_tensor(tensor_from_proto(t, base_dir, path, span), name=t.name)
         values[t.name].add_name(t.name)
 
     # ---- nodes in file order (ONNX requires topological order)
