@@ -278,16 +278,16 @@ def flatten(g, x, *, axis=1):
 
 
 @onnx_ops.op("Dropout", since=1)
-def dropout(g, x, ratio=None, training_mode=None, **attrs):
-    """Identity at inference; the optional mask output is all true. training_mode=true with a nonzero
-    ratio is random and refused."""
-    if training_mode is not None:
-        tm = training_mode.const_value()
-        if tm is None:
-            raise ValueError("Dropout with a non-constant training_mode input is not supported")
-        r = 0.5 if ratio is None else ratio.const_value()
-        if bool(np.asarray(tm).reshape(-1)[0]) and (r is None or float(np.asarray(r).reshape(-1)[0]) != 0.0):
-            raise ValueError("Dropout with training_mode=true is random and not supported; export in eval mode")
+def dropout(g, x, ratio_input=None, training_mode=None, **attrs):
+    """Identity at inference; the optional mask output is all true.
+
+    A constant training_mode=true with a nonzero constant ratio (random output) is refused; a
+    training_mode fed at run time is taken as inference (mo converts for inference)."""
+    tm = None if training_mode is None else training_mode.const_value()
+    r = attrs.get("ratio", 0.5) if ratio_input is None else ratio_input.const_value()
+    if tm is not None and bool(np.asarray(tm).reshape(-1)[0]) and r is not None \
+            and float(np.asarray(r).reshape(-1)[0]) != 0.0:
+        raise ValueError("Dropout with training_mode=true is random and not supported; export in eval mode")
     if g.num_outputs > 1:
         if x.is_static:
             mask = g.const(np.ones(x.shape, dtype=bool))
