@@ -148,6 +148,15 @@ def _value_info_shape(vi) -> tuple[str | None, tuple[int, ...] | None]:
 
 def load(path: str, options: ConvertOptions) -> Graph:
     model, spans = _read_model(path)
+    if options.inputs:
+        # cut inputs inside the graph: learn their type and shape from onnx's shape inference
+        declared = {vi.name for vi in list(model.graph.input) + list(model.graph.value_info)}
+        if any(s.name not in declared for s in options.inputs):
+            import onnx
+            try:
+                model = onnx.shape_inference.infer_shapes(model)
+            except Exception:  # noqa: BLE001 - inference is a help, not a requirement
+                pass
     opsets = {(o.domain if o.domain != "ai.onnx" else ""): int(o.version) for o in model.opset_import}
     opsets.setdefault("", 1)
     return convert_graph(model.graph, opsets, options, path, os.path.dirname(os.path.abspath(path)), spans)
