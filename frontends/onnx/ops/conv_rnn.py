@@ -324,7 +324,11 @@ def roi_align(g, x, rois, batch_indices, *, coordinate_transformation_mode=None,
     aligned = {"half_pixel": "half_pixel_for_nn", "output_half_pixel": "asymmetric"}.get(ctm)
     if aligned is None:
         raise ValueError(f"RoiAlign coordinate_transformation_mode {ctm!r} is not supported")
-    if mode not in ("avg", "max"):
+    if mode == "max":
+        # ONNX takes the max of the weighted corner values of each sample, OpenVINO the max of the
+        # interpolated samples: the numbers differ
+        raise ValueError("RoiAlign mode='max' is not supported (OpenVINO's max pooling differs from ONNX's)")
+    if mode != "avg":
         raise ValueError(f"RoiAlign mode {mode!r} is not supported")
     return g.op("ROIAlign", x, rois, batch_indices, pooled_h=output_height, pooled_w=output_width,
                 sampling_ratio=sampling_ratio, spatial_scale=spatial_scale, mode=mode, aligned_mode=aligned)
