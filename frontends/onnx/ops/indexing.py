@@ -496,17 +496,23 @@ def _resize(g, x: Value, scales: Value | None, sizes: Value | None, axes: list[i
         if policy != "stretch":
             if policy not in ("not_larger", "not_smaller"):
                 raise ValueError(f"Resize keep_aspect_ratio_policy {policy!r} is not supported")
+            # one scale for all axes (min or max of sizes / dims); sizes = round_half_up(scale * dims).
+            # Interpolate then maps coordinates with sizes / dims, which is ONNX's scale only when the
+            # rounding is exact: checked here when the values are known, assumed otherwise.
             want = _ints(sizes)
-            dims = [x.shape[a] for a in axes_n] if x.shape is not None else [-1]
-            if want is None or min(dims) < 0:
-                raise ValueError("Resize keep_aspect_ratio_policy needs constant sizes and static input dims")
-            ratios = [w / d for w, d in zip(want, dims)]
-            scale = min(ratios) if policy == "not_larger" else max(ratios)
-            out = [int(np.floor(scale * d + 0.5)) for d in dims]
-            if all(int(np.floor(np.float32(scale) * d + 1e-5)) == o for d, o in zip(dims, out)):
-                return g.op("Interpolate", x, g.const(np.full(len(axes_n), scale, np.float32)), g.i64(axes_n),
-                            shape_calculation_mode="scales", **attrs)
-            sizes = g.i64(out)
+            if want is not None and x.shape is not None and all(x.shape[a] > 0 for a in axes_n):
+                dims_k = [x.shape[a] for a in axes_n]
+                ratios_k = [w / d for w, d in zip(want, dims_k)]
+                sc = min(ratios_k) if policy == "not_larger" else max(ratios_k)
+                if any(abs(int(sc * d + 0.5) / d - sc) > 1e-6 for d in dims_k):
+                    raise ValueError(f"Resize keep_aspect_ratio_policy {policy} with scale {sc:g} that does not "
+                                     "give whole output sizes cannot be expressed with Interpolate")
+            dims = g.op("Convert", g.op("Gather", g.op("ShapeOf", x, output_type="i64"), g.i64(axes_n), g.i64(0)),
+                        destination_type="f32")
+            ratios = g.op("Divide", g.op("Convert", sizes, destination_type="f32"), dims)
+            scale = g.op("ReduceMin" if policy == "not_larger" else "ReduceMax", ratios, g.i64([0]), keep_dims=True)
+            scaled = g.op("Add", g.op("Multiply", scale, dims), g.const(np.float32(0.5)))
+            sizes = g.op("Convert", g.op("Floor", scaled), destination_type="i64")
         return g.op("Interpolate", x, sizes, g.i64(axes_n), shape_calculation_mode="sizes", **attrs)
     if _empty(scales):
         raise ValueError("Resize needs scales or sizes")
