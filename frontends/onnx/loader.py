@@ -138,14 +138,6 @@ def tensor_from_proto(t, base_dir: str, where: str, raw_span: tuple[int, int] | 
     return ArrayTensor(arr.reshape(shape))
 
 
-def _onnx_type_name(t: int) -> str:
-    from onnx import TensorProto
-    try:
-        return TensorProto.DataType.Name(t)
-    except ValueError:
-        return str(t)
-
-
 def _value_info_shape(vi) -> tuple[str | None, tuple[int, ...] | None]:
     tt = vi.type.tensor_type
     et = ONNX_ETYPES.get(tt.elem_type)
@@ -239,10 +231,6 @@ def convert_graph(gp, opsets: dict[str, int], options: ConvertOptions, path: str
     for i, name in enumerate(in_names):
         spec = cut.get(name)
         et, shape = _value_info_shape(declared[name]) if name in declared else (None, None)
-        if et is None and name in declared and declared[name].type.tensor_type.elem_type and \
-                (spec is None or spec.etype is None):
-            raise ConversionError(f"{path}: input {name!r} has ONNX element type "
-                                  f"{_onnx_type_name(declared[name].type.tensor_type.elem_type)}, which mo cannot convert")
         if options.input_shape:
             shape = options.input_shape[i]
         if spec is not None and spec.shape is not None:

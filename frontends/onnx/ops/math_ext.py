@@ -31,6 +31,11 @@ def _qtype_error(what: str, t) -> ValueError:
                       "(mo converts 8/16-bit integer quantization only)")
 
 
+def _type_words(et: str) -> str:
+    """How an element type reads in an error; a float here is an 8-bit float or 4-bit type mo holds as f32."""
+    return f"float ({et}; 8-bit float and 4/2-bit types are not supported)" if et.startswith(("f", "bf")) else et
+
+
 def _numel(v: Value) -> int:
     if v.shape is None:
         return -1
@@ -100,7 +105,8 @@ def quantize_linear(g, x, scale, zero_point=None, *, axis=1, saturate=1, block_s
     if zero_point is not None:
         qtype = zero_point.etype
         if qtype not in _QRANGE or qtype == "i32":
-            raise ValueError(f"QuantizeLinear to {qtype} is not supported (8/16-bit integers only)")
+            raise ValueError(f"QuantizeLinear with a {_type_words(qtype)} zero point is not supported "
+                             "(mo quantizes to 8/16-bit integers only)")
     elif output_dtype:
         if output_dtype not in _ONNX_QTYPE or output_dtype == 6:
             raise _qtype_error("QuantizeLinear output", output_dtype)
@@ -124,7 +130,8 @@ def quantize_linear(g, x, scale, zero_point=None, *, axis=1, saturate=1, block_s
 def dequantize_linear(g, x, scale, zero_point=None, *, axis=1, block_size=0, output_dtype=0):
     """y = (x - zero_point) * scale in f32, cast to the scale's type (or output_dtype)."""
     if x.etype not in _QRANGE:
-        raise ValueError(f"DequantizeLinear of {x.etype} is not supported (8/16/32-bit integers only)")
+        raise ValueError(f"DequantizeLinear of a {_type_words(x.etype)} input is not supported "
+                         "(mo dequantizes 8/16/32-bit integers only)")
     out = scale.etype
     if output_dtype:
         from ..loader import ONNX_ETYPES
