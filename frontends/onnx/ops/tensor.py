@@ -130,14 +130,47 @@ def gather(g, data, indices, *, axis=0):
     return g.op("Gather", data, indices, g.i64(axis), batch_dims=0)
 
 
-@onnx_ops.op("Cast", since=6)
+@onnx_ops.op("Cast", since=1)
 def cast(g, x, *, to, saturate=1, round_mode="up"):
-    from ..loader import ONNX_ETYPES
-    if to not in ONNX_ETYPES:
-        raise ValueError(f"Cast to ONNX type {to} is not supported")
-    return g.op("Convert", x, destination_type=ONNX_ETYPES[to])
+    """Convert to the ONNX type ``to`` (opset 1 spells it as a name such as "FLOAT").
+
+    Floats become integers by truncation toward zero; anything becomes bool as x != 0
+    (so NaN is true). 8-bit, 4-bit and 2-bit float/int types and strings are refused:
+    ``saturate`` and ``round_mode`` only concern those types.
+    """
+    return _cast_to(g, x, _onnx_cast_type(to))
 
 
 @onnx_ops.op("CastLike", since=15)
 def cast_like(g, x, like, *, saturate=1, round_mode="up"):
-    return g.op("ConvertLike", x, like)
+    """Convert x to the element type of ``like``, with Cast's rules."""
+    return _cast_to(g, x, like.etype)
+
+
+def _onnx_cast_type(to) -> str:
+    from onnx import TensorProto
+
+    from ..loader import ONNX_ETYPES
+    if isinstance(to, str):
+        try:
+            to = TensorProto.DataType.Value(to.upper())
+        except ValueError:
+            raise ValueError(f"Cast to unknown type name {to!r}") from None
+    if to not in ONNX_ETYPES:
+        try:
+            name = TensorProto.DataType.Name(to)
+        except ValueError:
+            name = str(to)
+        raise ValueError(f"Cast to {name} is not supported (mo converts to 8..64-bit integer, bool, "
+                         "float16, bfloat16, float and double)")
+    return ONNX_ETYPES[to]
+
+
+def _cast_to(g, x, etype: str):
+    if x.etype == etype:
+        return x
+    if etype == "boolean" and x.etype != "boolean":
+        zero = g.op("Convert", g.const(np.zeros((), np.int8)), destination_type=x.etype) if x.etype == "bf16" \
+            else g.const(np.zeros((), to_numpy(x.etype)))
+        return g.op("NotEqual", x, zero)
+    return g.op("Convert", x, destination_type=etype)
