@@ -277,3 +277,16 @@ def test_resize_refuses_exclude_outside(tmp_path):
               [("x", F, [1, 1, 4, 4])], [("y", F, None)], inits=[("sc", np.array([1, 1, 2, 2], np.float32))])
     with pytest.raises(ConversionError, match="exclude_outside"):
         convert_to_ir(m, tmp_path)
+
+
+def test_resize_refuses_downsampling_antialias(tmp_path):
+    m = model([helper.make_node("Resize", ["x", "", "sc"], ["y"], mode="linear", antialias=1)],
+              [("x", F, [1, 1, 4, 4])], [("y", F, None)], inits=[("sc", np.array([1, 1, 0.5, 0.5], np.float32))])
+    with pytest.raises(ConversionError, match="antialias"):
+        convert_to_ir(m, tmp_path)
+
+
+def test_resize_upsampling_antialias_is_plain_linear(tmp_path):
+    m = model([helper.make_node("Resize", ["x", "", "sc"], ["y"], mode="linear", antialias=1)],
+              [("x", F, [1, 1, 3, 4])], [("y", F, None)], inits=[("sc", np.array([1, 1, 2, 1.5], np.float32))])
+    run_onnx_vs_ir(m, {"x": x_f32(1, 1, 3, 4)}, tmp_path, rtol=1e-4, atol=1e-5)

@@ -465,18 +465,42 @@ def _empty(v: Value | None) -> bool:
     return v is None or (v.shape is not None and 0 in v.shape)
 
 
-def _interp_mode(mode: str, antialias: int) -> str:
+def _interp_mode(mode: str) -> str:
     if mode == "nearest":
-        if antialias:
-            raise ValueError("Resize antialias with mode nearest is not defined")
         return "nearest"
     if mode == "linear":
-        return "linear" if antialias else "linear_onnx"
+        return "linear_onnx"
     if mode == "cubic":
-        if antialias:
-            return "bicubic_pillow"
         return "cubic"
     raise ValueError(f"Resize mode {mode!r} is not supported (nearest, linear, cubic)")
+
+
+def _check_antialias(scales: Value | None, sizes: Value | None, x: Value, axes: list[int]) -> None:
+    """ONNX antialias widens the kernel by 1/scale when downsampling; Interpolate's antialias
+    gives other numbers, so only resizes known not to shrink any axis (antialias is a no-op) pass."""
+    if not _empty(sizes):
+        want = _ints(sizes)
+        dims = [x.shape[a] for a in axes] if x.shape is not None else None
+        if want is not None and dims is not None and all(d >= 0 and w >= d for w, d in zip(want, dims)):
+            return
+    elif not _empty(scales) and scales.const_value() is not None:
+        if all(float(v) >= 1.0 for v in np.asarray(scales.const_value()).reshape(-1)):
+            return
+    raise ValueError("Resize antialias=1 when downsampling (or with runtime scales/sizes) is not supported: "
+                     "OpenVINO Interpolate's antialias filter differs from ONNX's")
+
+
+def _check_fractional_size(scales: Value | None, x: Value, axes: list[int], coord: str) -> None:
+    """align_corners and pytorch_half_pixel use scale * dim unrounded in ONNX; Interpolate uses the
+    whole output size, so a fractional scale * dim (when known) is refused."""
+    if coord not in ("align_corners", "pytorch_half_pixel") or _empty(scales) or scales.const_value() is None:
+        return
+    vals = np.asarray(scales.const_value(), np.float32).reshape(-1)
+    for a, sc in zip(axes, vals):
+        d = x.shape[a] if x.shape is not None else -1
+        if d >= 0 and float(sc) != 1.0 and abs(float(sc) * d - np.floor(float(sc) * d)) > 1e-6:
+            raise ValueError(f"Resize {coord} with scale {float(sc):g} on a dim of {d} (fractional output "
+                             "size) cannot be expressed with Interpolate")
 
 
 def _resize(g, x: Value, scales: Value | None, sizes: Value | None, axes: list[int] | None, *, mode: str,
@@ -488,9 +512,12 @@ def _resize(g, x: Value, scales: Value | None, sizes: Value | None, axes: list[i
     if nearest_mode not in _NEAREST_MODES:
         raise ValueError(f"Resize nearest_mode {nearest_mode!r} is not supported")
     axes_n = [_norm(a, r) for a in axes] if axes is not None else list(range(r))
-    attrs = dict(mode=_interp_mode(mode, antialias), coordinate_transformation_mode=coord,
-                 nearest_mode=nearest_mode, antialias=bool(antialias) and mode != "cubic", cube_coeff=cubic_coeff_a,
-                 pads_begin=[0] * r, pads_end=[0] * r)
+    if antialias and mode != "nearest":
+        _check_antialias(scales, sizes, x, axes_n)
+    if _empty(sizes):
+        _check_fractional_size(scales, x, axes_n, coord)
+    attrs = dict(mode=_interp_mode(mode), coordinate_transformation_mode=coord, nearest_mode=nearest_mode,
+                 antialias=False, cube_coeff=cubic_coeff_a, pads_begin=[0] * r, pads_end=[0] * r)
     if not _empty(sizes):
         sizes = _i64(g, sizes)
         if policy != "stretch":
