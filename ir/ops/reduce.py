@@ -16,7 +16,8 @@ def _reduce_shape(ins, keep):
     if axes is None:
         if keep:
             return (-1,) * rank
-        n = axes_v.shape[0] if axes_v.shape and len(axes_v.shape) == 1 and axes_v.shape[0] >= 0 else None
+        sh = axes_v.shape
+        n = 1 if sh == () else (sh[0] if sh is not None and len(sh) == 1 and sh[0] >= 0 else None)
         return None if n is None else (-1,) * (rank - n)
     ax = {norm_axis(int(v), rank) for v in axes.reshape(-1)}
     if keep:
@@ -24,7 +25,7 @@ def _reduce_shape(ins, keep):
     return tuple(d for i, d in enumerate(x.shape) if i not in ax)
 
 
-def _make(name: str, fn, doc: str, bool_out: bool = False):
+def _make(name: str, fn, doc: str, version: str = "opset1"):
     def evaluate(x, a, fn=fn):
         axes = tuple(sorted({int(v) % max(x[0].ndim, 1) for v in x[1].reshape(-1)})) if x[0].ndim else ()
         r = fn(x[0], axes, a["keep_dims"])
@@ -33,15 +34,23 @@ def _make(name: str, fn, doc: str, bool_out: bool = False):
     def infer(ins, a):
         return [(ins[0].etype, _reduce_shape(ins, a["keep_dims"]))]
     infer.__doc__ = doc
-    op(name, "opset1", {"keep_dims": ("bool", False)}, inputs=(2, 2), evaluate=evaluate)(infer)
+    op(name, version, {"keep_dims": ("bool", False)}, inputs=(2, 2), evaluate=evaluate)(infer)
 
 
 _make("ReduceSum", lambda x, ax, k: np.sum(x, axis=ax, keepdims=k), "sum over axes")
 _make("ReduceMean", lambda x, ax, k: np.mean(x, axis=ax, keepdims=k), "mean over axes")
-_make("ReduceMax", lambda x, ax, k: np.max(x, axis=ax, keepdims=k), "max over axes")
-_make("ReduceMin", lambda x, ax, k: np.min(x, axis=ax, keepdims=k), "min over axes")
+def _lowest(x: np.ndarray):
+    return np.iinfo(x.dtype).min if x.dtype.kind in "iu" else (False if x.dtype == bool else -np.inf)
+
+
+def _highest(x: np.ndarray):
+    return np.iinfo(x.dtype).max if x.dtype.kind in "iu" else (True if x.dtype == bool else np.inf)
+
+
+_make("ReduceMax", lambda x, ax, k: np.max(x, axis=ax, keepdims=k, initial=_lowest(x)), "max over axes")
+_make("ReduceMin", lambda x, ax, k: np.min(x, axis=ax, keepdims=k, initial=_highest(x)), "min over axes")
 _make("ReduceProd", lambda x, ax, k: np.prod(x, axis=ax, keepdims=k), "product over axes")
-_make("ReduceL1", lambda x, ax, k: np.sum(np.abs(x), axis=ax, keepdims=k), "sum of |x| over axes")
-_make("ReduceL2", lambda x, ax, k: np.sqrt(np.sum(np.square(x), axis=ax, keepdims=k)), "sqrt of sum of x^2")
+_make("ReduceL1", lambda x, ax, k: np.sum(np.abs(x), axis=ax, keepdims=k), "sum of |x| over axes", "opset4")
+_make("ReduceL2", lambda x, ax, k: np.sqrt(np.sum(np.square(x), axis=ax, keepdims=k)), "sqrt of sum of x^2", "opset4")
 _make("ReduceLogicalAnd", lambda x, ax, k: np.all(x, axis=ax, keepdims=k), "logical and over axes")
 _make("ReduceLogicalOr", lambda x, ax, k: np.any(x, axis=ax, keepdims=k), "logical or over axes")
