@@ -149,10 +149,11 @@ def max_pool(ins, a):
     return [(x.etype, sh), (a["index_element_type"], sh)]
 
 
-@op("AvgPool", "opset14", dict(_POOL, **{"exclude-pad": ("bool", False)}), inputs=(1, 1))
+@op("AvgPool", "opset16", dict(_POOL, dilations=("ints", None), **{"exclude-pad": ("bool", False)}), inputs=(1, 1))
 def avg_pool(ins, a):
-    """Mean over windows; ``exclude-pad`` leaves padded positions out of the divisor; rounding as MaxPool."""
-    return [(ins[0].etype, _pool_shape(ins[0], a))]
+    """Mean over (dilated) windows; ``exclude-pad`` leaves padded positions out of the divisor; rounding as
+    MaxPool."""
+    return [(ins[0].etype, _pool_shape(ins[0], a, a["dilations"]))]
 
 
 def _matmul_eval(x, a):

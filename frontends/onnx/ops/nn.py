@@ -139,27 +139,33 @@ def _window_counts(spatial, kernel, strides, dilations, pb, pe, pe_total, includ
     return cnt.reshape((1, 1, *cnt.shape))
 
 
+def _ceil_edge(x, kernel, strides, dilations, pb, pe, auto_pad, ceil_mode) -> bool:
+    """True when ceil_mode makes the last window reach past the end padding (static shapes only)."""
+    if not ceil_mode or auto_pad != "NOTSET" or x.shape is None or any(d < 0 for d in x.shape[1:]):
+        return False
+    return any(_ceil_extra_pads(x, kernel, strides, dilations, pb, pe))
+
+
 @onnx_ops.op("AveragePool", since=1)
 def average_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, count_include_pad=0, dilations=None, kernel_shape,
                  pads=None, strides=None):
-    """AvgPool-14 (ceil_torch rounding); with dilations a depthwise ones-convolution over a constant
-    divisor (static shapes)."""
+    """AvgPool-16 (dilations, ceil_torch rounding). When padding counts and a ceil_mode window reaches
+    past the end padding, OpenVINO's divisor counts that overhang and ONNX's does not: then a depthwise
+    ones-convolution over a constant divisor."""
     n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
-    # OpenVINO's ceil_torch divisor counts the ceil extension when padding is included; ONNX does not
-    ceil_edge = False
-    if ceil_mode and count_include_pad and x.shape is not None and all(d >= 0 for d in x.shape[1:]) \
-            and auto_pad == "NOTSET":
-        ceil_edge = any(_ceil_extra_pads(x, kernel_shape, strides, dilations, pb, pe))
-    if all(d == 1 for d in dilations) and not ceil_edge:
-        return g.op("AvgPool", x, kernel=kernel_shape, strides=strides, pads_begin=pb, pads_end=pe,
-                    rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+    if not (count_include_pad and _ceil_edge(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)):
+        return g.op("AvgPool", x, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
+                    pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
                     **{"exclude-pad": not count_include_pad})
-    if x.shape is None or any(d < 0 for d in x.shape[1:]):
-        raise ValueError("AveragePool with dilations needs static channel and spatial dims")
-    pb, pe = _pads(pads, n)
     pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
+    cnt = _window_counts(x.shape[2:], kernel_shape, strides, dilations, pb, pe, pe_total, True)
+    inside = _window_counts(x.shape[2:], kernel_shape, strides, dilations, pb, pe, pe_total, False)
+    if inside.min() > 0:
+        # the mean over the input positions (both agree on it) rescaled to ONNX's divisor
+        mean = g.op("AvgPool", x, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
+                    pads_end=pe, rounding_type="ceil_torch", auto_pad="explicit", **{"exclude-pad": True})
+        return g.op("Multiply", mean, g.const((inside / np.maximum(cnt, 1)).astype(to_numpy(x.etype))))
     total = _window_sum(g, x, kernel_shape, strides, dilations, pb, pe_total)
-    cnt = _window_counts(x.shape[2:], kernel_shape, strides, dilations, pb, pe, pe_total, bool(count_include_pad))
     return g.op("Divide", total, g.const(np.maximum(cnt, 1).astype(to_numpy(x.etype))))
 
 
@@ -181,16 +187,20 @@ def _root(g, s, p):
 
 @onnx_ops.op("LpPool", since=1)
 def lp_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_shape, p=2, pads=None, strides=None):
-    """(sum over the window of |x|^p)^(1/p), padding counted as zeros; the window sum is a depthwise
-    convolution with a ones kernel."""
+    """(sum over the window of |x|^p)^(1/p), padding counted as zeros. The window sum is AvgPool (pads
+    counted) times the kernel size, or a depthwise ones-convolution where a ceil_mode window overhangs."""
     if float(p) <= 0:
         raise ValueError(f"LpPool needs p > 0, got {p}")
     n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
     xp = _abs_pow(g, x, p)
-    if auto_pad != "NOTSET" or ceil_mode:
-        pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
-    else:
-        pe_total = pe
+    if not _ceil_edge(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode):
+        # every window covers prod(kernel) input-or-pad positions: sum = mean with pads counted * size
+        mean = g.op("AvgPool", xp, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
+                    pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+                    **{"exclude-pad": False})
+        total = g.op("Multiply", mean, g.scalar_like(float(np.prod(kernel_shape)), x))
+        return _root(g, total, p)
+    pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
     return _root(g, _window_sum(g, xp, kernel_shape, strides, dilations, pb, pe_total), p)
 
 
