@@ -36,6 +36,13 @@ class ConvertOptions:
     extensions: list[str] = field(default_factory=list)
     log_level: str = "WARNING"
     fold_constants: bool = True
+    # TensorFlow
+    input_model_is_text: bool = False
+    saved_model_dir: str | None = None
+    saved_model_tags: list[str] | None = None
+    signature: str | None = None
+    input_meta_graph: str | None = None
+    input_checkpoint: str | None = None
 
     @property
     def fp16(self) -> bool:
@@ -66,6 +73,10 @@ class ConvertOptions:
                 if v not in ("FP32", "FP16", "HALF", "FLOAT"):
                     raise OptionError(f"--data_type must be FP32 or FP16, not {v}")
                 v = {"HALF": "FP16", "FLOAT": "FP32"}.get(v, v)
+            elif k == "saved_model_tags" and isinstance(v, str):
+                v = split_names(v)
+            elif k == "input_model_is_text" and isinstance(v, str):
+                v = parse_bool(v, "--input_model_is_text")
             elif k == "compress_to_fp16" and isinstance(v, str):
                 v = parse_bool(v, "--compress_to_fp16")
             out[k] = v

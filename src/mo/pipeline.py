@@ -28,6 +28,9 @@ def detect_framework(path: str) -> str:
     from mo.frontends import onnx as onnx_fe
     if onnx_fe.detect(path):
         return "onnx"
+    from mo.frontends import tf as tf_fe
+    if tf_fe.detect(path):
+        return "tf"
     raise InputError(f"{path}: cannot tell the model's framework; pass --framework (one of {', '.join(FRAMEWORKS)})")
 
 
@@ -38,6 +41,9 @@ def load_frontend(framework: str) -> Callable[[str, ConvertOptions], Graph]:
         except ImportError as e:
             raise OptionError(f"the ONNX frontend needs the onnx package: pip install 'mo[onnx]' ({e})") from None
         return load
+    if framework == "tf":
+        from mo.frontends.tf import load as tf_load
+        return tf_load
     if framework in FRAMEWORKS:
         raise OptionError(f"the {framework} frontend is not available in this version of mo")
     raise OptionError(f"unknown framework {framework!r}; use one of {', '.join(FRAMEWORKS)}")
@@ -45,12 +51,13 @@ def load_frontend(framework: str) -> Callable[[str, ConvertOptions], Graph]:
 
 def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
     """The ordered pass list for these options."""
-    from mo.passes import compress_to_fp16, eliminate_dead_code, fold_constants
+    from mo.passes import compress_to_fp16, eliminate_dead_code, fold_constants, transpose_sinking
 
+    layout = [("transpose_sinking", transpose_sinking.run)]
     fold = [("fold_constants", fold_constants.run)] if options.fold_constants else []
     compress = [("compress_to_fp16", compress_to_fp16.run)] if options.fp16 else []
     finalize = [("eliminate_dead_code", eliminate_dead_code.run)]
-    return fold + compress + finalize
+    return layout + fold + compress + finalize
 
 
 def run_passes(graph: Graph, options: ConvertOptions) -> list:
@@ -69,7 +76,7 @@ def run_passes(graph: Graph, options: ConvertOptions) -> list:
 
 
 def convert(options: ConvertOptions) -> Graph:
-    path = options.input_model
+    path = options.input_model or options.saved_model_dir or options.input_meta_graph or ""
     if not path:
         raise OptionError("no model given")
     if not os.path.exists(path):

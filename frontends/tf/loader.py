@@ -1,0 +1,397 @@
+"""Read TensorFlow models and convert their (frozen) GraphDef with the registered op converters.
+
+Formats: frozen GraphDef (binary ``.pb`` or text ``.pbtxt``, told apart by content),
+SavedModel directory (a signature, ``serving_default`` unless ``--signature``), meta
+graph + checkpoint (``--input_meta_graph`` + ``--input_checkpoint``, or a checkpoint
+directory). TensorFlow reads the formats and freezes variables into constants; the
+resulting graph is converted by mo's converters only.
+
+Tensor names in the IR: a GraphDef's inputs/outputs keep their node name and the
+``name:0`` tensor name; a SavedModel's keep the signature's input/output keys as well.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mo.errors import ConversionError, InputError, OptionError, UnsupportedOpsError
+from mo.graph import Graph, Value
+from mo.options import ConvertOptions
+
+from .context import TfContext, dtype_to_etype, shape_from_proto, split_input, tf_ops
+from . import ops  # noqa: F401  (registers the converters)
+
+# ops that never carry inference data: sinks of this kind are not model outputs
+NON_OUTPUT_OPS = frozenset({
+    "NoOp", "Assign", "AssignVariableOp", "AssignAdd", "AssignSub", "SaveV2", "Save", "SaveSlices",
+    "RestoreV2", "Restore", "RestoreSlice", "VarHandleOp", "VariableV2", "Variable", "VarIsInitializedOp",
+    "MergeV2Checkpoints", "ShardedFilename", "StringJoin", "Const", "Placeholder", "ApplyGradientDescent",
+    "ApplyAdam", "ApplyMomentum", "ResourceApplyAdam", "ResourceApplyGradientDescent", "ResourceApplyMomentum",
+    "ReadVariableOp", "ScalarSummary", "HistogramSummary", "MergeSummary", "SaveSlices", "Print", "PrintV2",
+    "Assert", "QueueEnqueueV2", "QueueCloseV2", "IsVariableInitialized", "PlaceholderWithDefault",
+})
+
+
+@dataclass(slots=True)
+class TfModel:
+    """A frozen GraphDef plus the names of its interface.
+
+    ``inputs``/``outputs``: (tensor reference ``node:k``, extra IR names) pairs; empty
+    means "find them in the graph" (Placeholders / sink nodes).
+    """
+
+    graph_def: object
+    inputs: list[tuple[str, list[str]]] = field(default_factory=list)
+    outputs: list[tuple[str, list[str]]] = field(default_factory=list)
+    source: str = ""   # what --validate runs: "graphdef" | "saved_model" | "meta"
+
+
+def detect(path: str) -> bool:
+    """True for .pb/.pbtxt/.meta files, SavedModel directories and checkpoint directories."""
+    p = Path(path)
+    if p.is_dir():
+        return (p / "saved_model.pb").exists() or (p / "saved_model.pbtxt").exists() or \
+            (p / "checkpoint").exists() or any(p.glob("*.meta"))
+    return p.suffix.lower() in (".pb", ".pbtxt", ".meta", ".pbtx", ".pbtext")
+
+
+def _quiet_tf():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import tensorflow as tf
+    except ImportError as e:
+        raise OptionError(f"the TensorFlow frontend needs TensorFlow: pip install 'mo[tf]' ({e})") from None
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return (text.splitlines() or [type(e).__name__])[0][:300]
+
+
+# ----------------------------------------------------------------------------- readers
+def read_graph_def(path: str, is_text: bool | None = None):
+    """A GraphDef from a binary or text protobuf file (``is_text`` None: try binary, then text)."""
+    _quiet_tf()
+    from google.protobuf import text_format
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.framework import graph_pb2
+
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory; pass a .pb file or a SavedModel directory")
+    data = Path(path).read_bytes()
+    gd = graph_pb2.GraphDef()
+    if is_text is None:
+        is_text = Path(path).suffix.lower() in (".pbtxt", ".pbtx", ".pbtext")
+    if not is_text:
+        try:
+            gd.ParseFromString(data)
+            if gd.node or not data:
+                return gd
+        except DecodeError:
+            pass
+        gd = graph_pb2.GraphDef()
+    try:
+        text_format.Merge(data.decode("utf-8"), gd)
+    except (text_format.ParseError, UnicodeDecodeError) as e:
+        kind = "text" if is_text else "binary or text"
+        raise InputError(f"{path}: not a valid TensorFlow GraphDef ({kind} protobuf parse failed: "
+                         f"{_first_line(e)}); is the file truncated or of another format?") from None
+    if not gd.node:
+        raise InputError(f"{path}: the GraphDef has no nodes")
+    return gd
+
+
+def _freeze_function(fn, tf):
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    return convert_variables_to_constants_v2(fn)
+
+
+def read_saved_model(path: str, tags: list[str] | None, signature: str | None) -> TfModel:
+    """Load a SavedModel, freeze one signature and name its interface by the signature's keys."""
+    tf = _quiet_tf()
+    if not os.path.isdir(path):
+        raise InputError(f"{path}: a SavedModel is a directory")
+    if not any((Path(path) / f).exists() for f in ("saved_model.pb", "saved_model.pbtxt")):
+        raise InputError(f"{path}: no saved_model.pb in this directory; is it a SavedModel?")
+    try:
+        loaded = tf.saved_model.load(path, tags=tags or None)
+    except (RuntimeError, ValueError, OSError, tf.errors.OpError) as e:
+        raise InputError(f"{path}: cannot load the SavedModel"
+                         + (f" with tags {','.join(tags)}" if tags else "") + f": {_first_line(e)}") from None
+    sigs = dict(getattr(loaded, "signatures", {}) or {})
+    if not sigs:
+        raise InputError(f"{path}: the SavedModel has no signatures; export one (e.g. serving_default)")
+    name = signature or ("serving_default" if "serving_default" in sigs else sorted(sigs)[0])
+    if name not in sigs:
+        raise OptionError(f"{path}: no signature {name!r} (signatures: {', '.join(sorted(sigs))})")
+    sig = sigs[name]
+    try:
+        frozen = _freeze_function(sig, tf)
+    except Exception as e:  # noqa: BLE001  (TF raises many kinds)
+        raise ConversionError(f"{path}: freezing signature {name!r} failed: {_first_line(e)}") from None
+    gd = frozen.graph.as_graph_def()
+    in_specs = sig.structured_input_signature[1] if sig.structured_input_signature else {}
+    in_keys = tf.nest.flatten({k: k for k in in_specs}) if isinstance(in_specs, dict) else []
+    ins = [t for t in frozen.inputs if t.dtype != tf.resource]
+    inputs = []
+    for k, t in enumerate(ins):
+        extra = [in_keys[k]] if k < len(in_keys) else []
+        inputs.append((t.name, extra))
+    outs_struct = sig.structured_outputs
+    out_keys = tf.nest.flatten({k: k for k in outs_struct}) if isinstance(outs_struct, dict) else []
+    outputs = []
+    for k, t in enumerate(frozen.outputs):
+        outputs.append((t.name, [out_keys[k]] if k < len(out_keys) else []))
+    return TfModel(gd, inputs, outputs, "saved_model")
+
+
+def read_meta_graph(meta: str, checkpoint: str | None, outputs: list[str]) -> TfModel:
+    """Import a meta graph, restore the checkpoint and freeze the variables the outputs need."""
+    tf = _quiet_tf()
+    if not os.path.exists(meta):
+        raise InputError(f"{meta}: meta graph file not found")
+    ckpt = checkpoint or str(Path(meta).with_suffix(""))
+    if os.path.isdir(ckpt):
+        ckpt = tf.train.latest_checkpoint(ckpt) or ckpt
+    if not (os.path.exists(ckpt + ".index") or os.path.exists(ckpt)):
+        raise InputError(f"{meta}: checkpoint {ckpt!r} not found; pass it with --input_checkpoint")
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        try:
+            saver = v1.train.import_meta_graph(meta, clear_devices=True)
+        except Exception as e:  # noqa: BLE001
+            raise InputError(f"{meta}: not a valid meta graph: {_first_line(e)}") from None
+        gd = graph.as_graph_def()
+        out_nodes = [split_input(o)[0] for o in outputs] or [split_input(o)[0] for o in _sink_outputs(gd)]
+        if not out_nodes:
+            raise InputError(f"{meta}: cannot find the model's outputs; pass --output")
+        with v1.Session(graph=graph) as sess:
+            if saver is not None:
+                try:
+                    saver.restore(sess, ckpt)
+                except Exception as e:  # noqa: BLE001
+                    raise InputError(f"{meta}: restoring checkpoint {ckpt!r} failed: {_first_line(e)}") from None
+            try:
+                frozen = v1.graph_util.convert_variables_to_constants(sess, gd, out_nodes)
+            except Exception as e:  # noqa: BLE001
+                raise ConversionError(f"{meta}: freezing failed: {_first_line(e)}") from None
+    return TfModel(frozen, [], [(o if ":" in o else o + ":0", []) for o in (outputs or out_nodes)], "meta")
+
+
+def read_model(path: str, options: ConvertOptions) -> TfModel:
+    """Pick the reader from the options and the path."""
+    meta = options.input_meta_graph
+    p = Path(path)
+    if options.saved_model_dir or (p.is_dir() and ((p / "saved_model.pb").exists() or
+                                                   (p / "saved_model.pbtxt").exists())):
+        return read_saved_model(options.saved_model_dir or path, options.saved_model_tags, options.signature)
+    if meta or p.suffix.lower() == ".meta":
+        return read_meta_graph(meta or path, options.input_checkpoint, list(options.outputs))
+    if p.is_dir():
+        metas = sorted(p.glob("*.meta"))
+        if not metas:
+            raise InputError(f"{path}: a directory without saved_model.pb or a .meta graph; "
+                             "pass a SavedModel, a .pb or --input_meta_graph")
+        return read_meta_graph(str(metas[-1]), options.input_checkpoint or str(p), list(options.outputs))
+    return TfModel(read_graph_def(path, True if options.input_model_is_text else None), source="graphdef")
+
+
+def _sink_outputs(gd) -> list[str]:
+    """Data outputs of nodes nobody consumes (training/save machinery excluded)."""
+    consumed = set()
+    for n in gd.node:
+        for ref in n.input:
+            if not ref.startswith("^"):
+                consumed.add(split_input(ref)[0])
+    return [n.name + ":0" for n in gd.node if n.name not in consumed and n.op not in NON_OUTPUT_OPS
+            and not n.name.startswith(("save/", "gradients/", "train/", "Adam", "GradientDescent"))]
+
+
+# ----------------------------------------------------------------------------- conversion
+def load(path: str, options: ConvertOptions) -> Graph:
+    model = read_model(path, options)
+    return convert_model(model, options, path)
+
+
+def _norm_ref(ref: str) -> str:
+    node, port = split_input(ref)
+    return f"{node}:{port}"
+
+
+def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
+    gd = model.graph_def
+    nodes = {n.name: n for n in gd.node}
+    graph = Graph(Path(path).stem or "model")
+    ctx = TfContext(graph, path)
+    values: dict[str, Value] = {}
+
+    # names a user may give for an interface tensor -> its node:k reference
+    alias: dict[str, str] = {}
+    for ref, extra in model.inputs + model.outputs:
+        for e in extra:
+            alias[e] = _norm_ref(ref)
+
+    def resolve(name: str, what: str) -> str:
+        if name in alias:
+            return alias[name]
+        node, _ = split_input(name)
+        if node not in nodes:
+            raise OptionError(f"{path}: {what} {name!r} is not a tensor of the model")
+        return _norm_ref(name)
+
+    # ---- inputs
+    if options.inputs:
+        in_refs = [resolve(s.name, "--input") for s in options.inputs]
+        in_extra = {resolve(s.name, "--input"): [s.name] for s in options.inputs}
+    elif model.inputs:
+        in_refs = [_norm_ref(r) for r, _ in model.inputs]
+        in_extra = {}
+    else:
+        in_refs = [n.name + ":0" for n in gd.node if n.op == "Placeholder"]
+        in_extra = {}
+    iface_names = {_norm_ref(r): list(extra) for r, extra in model.inputs}
+    for r, extra in in_extra.items():
+        iface_names.setdefault(r, [])
+        for e in extra:
+            if e not in iface_names[r]:
+                iface_names[r].append(e)
+    if options.input_shape and len(options.input_shape) != len(in_refs):
+        raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(in_refs)} input(s)")
+
+    # ---- outputs
+    if options.outputs:
+        out_refs = [resolve(o, "--output") for o in options.outputs]
+        out_names = {r: [o] for r, o in zip(out_refs, options.outputs)}
+    elif model.outputs:
+        out_refs = [_norm_ref(r) for r, _ in model.outputs]
+        out_names = {_norm_ref(r): list(e) for r, e in model.outputs}
+    else:
+        out_refs = [_norm_ref(r) for r in _sink_outputs(gd)]
+        out_names = {}
+        if not out_refs:
+            raise InputError(f"{path}: the graph has no outputs; pass --output")
+
+    # ---- the nodes the outputs need, in topological order, stopping at inputs
+    cut_nodes = {split_input(r)[0] for r in in_refs}
+    order: list = []
+    state: dict[str, int] = {}
+    for ref in out_refs:
+        root = split_input(ref)[0]
+        stack = [(root, 0)]
+        while stack:
+            name, i = stack.pop()
+            n = nodes.get(name)
+            if n is None:
+                raise ConversionError(f"{path}: node {name!r} is referenced but not defined in the graph")
+            if i == 0:
+                if state.get(name) == 2:
+                    continue
+                state[name] = 1
+            data_in = [] if name in cut_nodes else [x for x in n.input if not x.startswith("^")]
+            if i < len(data_in):
+                stack.append((name, i + 1))
+                src = split_input(data_in[i])[0]
+                st = state.get(src)
+                if st == 1:
+                    raise ConversionError(f"{path}: the graph has a cycle through node {src!r} "
+                                          "(control flow loops are not supported)")
+                if st != 2:
+                    stack.append((src, 0))
+            else:
+                state[name] = 2
+                order.append(n)
+
+    # ---- every unsupported op at once
+    missing: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    for n in order:
+        if n.name in cut_nodes:
+            continue
+        if n.op == "Placeholder":
+            raise OptionError(f"{path}: the outputs need Placeholder {n.name!r}, which is not among the inputs "
+                              f"({', '.join(in_refs)}); add it to --input")
+        if ctx.lookup(n.op) is None:
+            missing[n.op] += 1
+            examples.setdefault(n.op, n.name)
+    if missing:
+        raise UnsupportedOpsError(path, "TensorFlow", missing, examples)
+
+    # ---- parameters
+    cut = {resolve(s.name, "--input"): s for s in options.inputs}
+    for i, ref in enumerate(in_refs):
+        node_name, port = split_input(ref)
+        n = nodes[node_name]
+        spec = cut.get(ref)
+        et, shape = _declared_type(n, port)
+        if options.input_shape:
+            shape = options.input_shape[i]
+        if spec is not None and spec.shape is not None:
+            shape = spec.shape
+        if spec is not None and spec.etype is not None:
+            et = spec.etype
+        et = et or "f32"
+        names = ([node_name] if port == 0 else []) + [ref] + iface_names.get(ref, [])
+        if spec is not None and spec.value is not None:
+            from mo.types import to_numpy
+            arr = np.array(spec.value, dtype=to_numpy(et))
+            if shape is not None:
+                arr = arr.reshape(shape)
+            v = ctx.const(arr, name=node_name)
+        else:
+            v = ctx.parameter(names[-1] if iface_names.get(ref) else node_name, et, shape)
+        for nm in names:
+            v.add_name(nm)
+        values[ref] = v
+
+    # ---- nodes
+    for n in order:
+        if n.name in cut_nodes:
+            continue
+        ctx.convert_node(n, values)
+        k = 0
+        while f"{n.name}:{k}" in values:
+            v = values[f"{n.name}:{k}"]
+            if k == 0:
+                v.add_name(n.name)
+            v.add_name(f"{n.name}:{k}")
+            k += 1
+
+    # ---- results
+    for ref in out_refs:
+        if ref not in values:
+            raise ConversionError(f"{path}: output {ref!r} was not produced by any converted node")
+        v = values[ref]
+        extra = out_names.get(ref, [])
+        node_name, port = split_input(ref)
+        primary = extra[0] if extra else (node_name if port == 0 else ref)
+        for nm in [node_name if port == 0 else ref, ref, *extra]:
+            v.add_name(nm)
+        if v.producer is not None and v.producer.op == "Parameter" or v.const is not None:
+            # a Result straight on an input or a constant: keep names unique on the Result side only
+            pass
+        ctx.result(v, name=primary)
+    graph.meta["tf_source"] = model.source
+    graph.toposort()
+    return graph
+
+
+def _declared_type(n, port: int) -> tuple[str | None, tuple[int, ...] | None]:
+    """Element type and shape a node declares for its output ``port`` (Placeholder attrs or _output_shapes)."""
+    et = None
+    for key in ("dtype", "T", "out_type", "DstT"):
+        if key in n.attr and n.attr[key].WhichOneof("value") == "type":
+            et = dtype_to_etype(n.attr[key].type)
+            break
+    shape = None
+    if "shape" in n.attr and n.attr["shape"].WhichOneof("value") == "shape":
+        shape = shape_from_proto(n.attr["shape"].shape)
+    elif "_output_shapes" in n.attr and len(n.attr["_output_shapes"].list.shape) > port:
+        shape = shape_from_proto(n.attr["_output_shapes"].list.shape[port])
+    return et, shape

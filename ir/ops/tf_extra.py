@@ -1,0 +1,116 @@
+"""Ops the TensorFlow frontend needs that no other family declares yet: StridedSlice, VariadicSplit.
+
+Both belong to the indexing family; they are declared here only when ``indexing.py``
+does not declare them (this module is imported last), so a later declaration there wins.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..opset import OPS, OpError, op
+from ..shapes import norm_axis
+
+_SS_ATTRS = {"begin_mask": ("ints", []), "end_mask": ("ints", []), "new_axis_mask": ("ints", []),
+             "shrink_axis_mask": ("ints", []), "ellipsis_mask": ("ints", [])}
+
+
+def strided_slice_index(rank: int, begin, end, stride, a) -> tuple:
+    """The numpy index tuple of a StridedSlice with TF mask semantics.
+
+    Per entry k of begin/end/stride: ``ellipsis_mask[k]`` expands to the axes not named
+    by other entries, ``new_axis_mask[k]`` inserts a size-1 axis, ``shrink_axis_mask[k]``
+    picks index ``begin[k]`` (the axis disappears), ``begin_mask[k]``/``end_mask[k]`` set
+    ignore the given bound (the slice starts/ends at the axis' edge).
+    """
+    def bit(name, k):
+        m = a[name]
+        return k < len(m) and m[k] == 1
+
+    n = len(begin)
+    items: list = []
+    for k in range(n):
+        if bit("ellipsis_mask", k):
+            items.append(Ellipsis)
+        elif bit("new_axis_mask", k):
+            items.append(None)
+        elif bit("shrink_axis_mask", k):
+            items.append(int(begin[k]))
+        else:
+            b = None if bit("begin_mask", k) else int(begin[k])
+            e = None if bit("end_mask", k) else int(end[k])
+            s = int(stride[k]) if stride is not None else 1
+            if s == 0:
+                raise OpError("StridedSlice stride 0")
+            items.append(slice(b, e, s))
+    return tuple(items)
+
+
+def _strided_slice_eval(x, a):
+    stride = x[3] if len(x) > 3 else np.ones_like(x[1])
+    idx = strided_slice_index(x[0].ndim, x[1].reshape(-1), x[2].reshape(-1), stride.reshape(-1), a)
+    return [np.array(x[0][idx])]
+
+
+def _probe_shape(shape, idx) -> tuple[int, ...]:
+    """Result shape of indexing an array of ``shape`` by ``idx`` without touching data."""
+    base = np.lib.stride_tricks.as_strided(np.zeros(1, np.int8), shape=shape, strides=(0,) * len(shape))
+    return tuple(base[idx].shape)
+
+
+if "StridedSlice" not in OPS:
+    @op("StridedSlice", "opset1", _SS_ATTRS, inputs=(3, 4), evaluate=_strided_slice_eval)
+    def strided_slice(ins, a):
+        """data[begin:end:stride] with TF-style per-entry masks (see ``strided_slice_index``)."""
+        data = ins[0]
+        b, e = ins[1].const_value(), ins[2].const_value()
+        s = ins[3].const_value() if len(ins) > 3 else (None if b is None else np.ones_like(b))
+        if data.shape is None:
+            return [(data.etype, None)]
+        if b is None or e is None or s is None:
+            n_new = sum(a["new_axis_mask"]) - sum(a["shrink_axis_mask"])
+            if a["ellipsis_mask"] and any(a["ellipsis_mask"]):
+                return [(data.etype, None)]
+            return [(data.etype, (-1,) * (len(data.shape) + n_new))]
+        idx = strided_slice_index(len(data.shape), b.reshape(-1), e.reshape(-1), s.reshape(-1), a)
+        # dynamic dims: probe with two different sizes, dims that change are dynamic
+        lo = tuple(1 if d < 0 else d for d in data.shape)
+        hi = tuple(1000003 if d < 0 else d for d in data.shape)
+        try:
+            r1, r2 = _probe_shape(lo, idx), _probe_shape(hi, idx)
+        except IndexError as err:
+            raise OpError(f"StridedSlice index out of range: {err}") from None
+        return [(data.etype, tuple(d1 if d1 == d2 else -1 for d1, d2 in zip(r1, r2)))]
+
+
+def _variadic_split_eval(x, a):
+    data, axis, lengths = x
+    ax = norm_axis(int(axis.reshape(-1)[0]), data.ndim)
+    ln = [int(v) for v in lengths.reshape(-1)]
+    if -1 in ln:
+        ln[ln.index(-1)] = data.shape[ax] - (sum(ln) + 1)
+    cuts = np.cumsum(ln)[:-1]
+    return list(np.split(data, cuts, axis=ax))
+
+
+if "VariadicSplit" not in OPS:
+    @op("VariadicSplit", "opset1", inputs=(3, 3), evaluate=_variadic_split_eval)
+    def variadic_split(ins, a):
+        """Parts of input 0 along axis (input 1) of the lengths in input 2 (one -1: the rest)."""
+        data, axis_v, len_v = ins
+        lengths = len_v.const_value()
+        axis = axis_v.const_value()
+        if lengths is None:
+            raise OpError("VariadicSplit needs constant split lengths")
+        ln = [int(v) for v in lengths.reshape(-1)]
+        if data.shape is None or axis is None:
+            return [(data.etype, None)] * len(ln)
+        ax = norm_axis(int(axis.reshape(-1)[0]), len(data.shape))
+        d = data.shape[ax]
+        if -1 in ln:
+            ln[ln.index(-1)] = -1 if d < 0 else d - (sum(ln) + 1)
+        outs = []
+        for n in ln:
+            sh = list(data.shape)
+            sh[ax] = n
+            outs.append((data.etype, tuple(sh)))
+        return outs
