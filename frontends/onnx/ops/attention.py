@@ -246,3 +246,61 @@ def attention(g, q, k, v, attn_mask=None, past_key=None, past_value=None, nonpad
                       kv_num_heads=kv_num_heads, q_num_heads=q_num_heads, qk_matmul_output_mode=qk_matmul_output_mode,
                       scale=scale, softcap=softcap, softmax_precision=softmax_precision,
                       left_window_size=left_window_size, right_window_size=right_window_size)
+
+
+# ----------------------------------------------------------------------------- RotaryEmbedding
+@onnx_ops.op("RotaryEmbedding", since=23)
+def rotary_embedding(g, x, cos_cache, sin_cache, position_ids=None, *, interleaved=0, num_heads=0,
+                     rotary_embedding_dim=0):
+    """Rotate the first ``rotary_embedding_dim`` features of each head by the cached angles.
+
+    x is [B, H, S, D] or [B, S, H*D] (``num_heads`` splits it); cos/sin are [B, S, R/2], or
+    [max_pos, R/2] gathered by ``position_ids`` [B, S]. With x1/x2 the two halves of the rotated
+    part (or its even/odd features when ``interleaved``): out = (cos*x1 - sin*x2, sin*x1 + cos*x2),
+    re-interleaved when ``interleaved``; features past R pass through unchanged.
+    """
+    rank = x.rank
+    if rank not in (3, 4):
+        raise ValueError(f"RotaryEmbedding needs a 3-D or 4-D input, got rank {rank}")
+    if position_ids is not None:
+        cos_cache = g.op("Gather", cos_cache, position_ids, g.i64(0), batch_dims=0)
+        sin_cache = g.op("Gather", sin_cache, position_ids, g.i64(0), batch_dims=0)
+    if rank == 3:
+        if not num_heads:
+            raise ValueError("RotaryEmbedding of a 3-D input needs the num_heads attribute")
+        xh = g.op("Reshape", x, g.i64([0, 0, num_heads, -1]), special_zero=True)   # [B, S, H, D]
+        head_axis = 2
+    else:
+        xh = x                                                                     # [B, H, S, D]
+        head_axis = 1
+    cos = g.op("Unsqueeze", cos_cache, g.i64([head_axis]))
+    sin = g.op("Unsqueeze", sin_cache, g.i64([head_axis]))
+
+    head = _static_dim(xh, 3)
+    rdim = rotary_embedding_dim or head
+    if rdim is None:
+        raise ValueError("RotaryEmbedding needs a static head size or the rotary_embedding_dim attribute")
+    if rdim % 2:
+        raise ValueError(f"rotary_embedding_dim={rdim} must be even")
+    partial = head is None or rdim < head
+
+    def cut(start: int, stop: int, step: int = 1) -> Value:
+        return g.op("Slice", xh, g.i64([start]), g.i64([stop]), g.i64([step]), g.i64([3]))
+
+    x_rot = cut(0, rdim) if partial else xh
+    if interleaved:
+        x1, x2 = cut(0, rdim, 2), cut(1, rdim, 2)
+    else:
+        x1, x2 = g.op("Split", x_rot, g.i64(3), num_splits=2)
+    real = g.op("Subtract", g.op("Multiply", cos, x1), g.op("Multiply", sin, x2))
+    imag = g.op("Add", g.op("Multiply", sin, x1), g.op("Multiply", cos, x2))
+    if interleaved:
+        pairs = g.op("Concat", g.op("Unsqueeze", real, g.i64([4])), g.op("Unsqueeze", imag, g.i64([4])), axis=4)
+        rotated = g.op("Reshape", pairs, g.i64([0, 0, 0, rdim]), special_zero=True)
+    else:
+        rotated = g.op("Concat", real, imag, axis=3)
+    if partial:
+        rotated = g.op("Concat", rotated, cut(rdim, np.iinfo(np.int64).max), axis=3)
+    if rank == 3:
+        rotated = g.op("Reshape", rotated, g.i64([0, 0, -1]), special_zero=True)
+    return rotated
