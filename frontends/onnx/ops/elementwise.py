@@ -17,7 +17,6 @@ _UNARY = {
 }
 
 _BINARY = {
-    "Add": "Add", "Sub": "Subtract", "Mul": "Multiply",
     "Equal": "Equal", "Less": "Less", "LessOrEqual": "LessEqual", "Greater": "Greater",
     "GreaterOrEqual": "GreaterEqual", "And": "LogicalAnd", "Or": "LogicalOr", "Xor": "LogicalXor",
 }
@@ -52,6 +51,35 @@ for _src, _dst in _UNARY.items():
     onnx_ops.add([_src], _unary(_dst), since=1)
 for _src, _dst in _BINARY.items():
     onnx_ops.add([_src], _binary(_dst), since=7)
+
+
+_WRAPPED = {"i8": 8, "u8": 8, "i16": 16, "u16": 16}
+
+
+def _wrapping(ov_type: str):
+    def convert(g, a, b):
+        if a.etype not in _WRAPPED or b.etype != a.etype:
+            return g.op(ov_type, a, b)
+        return _wrap_to(g, g.op(ov_type, g.op("Convert", a, destination_type="i32"),
+                                g.op("Convert", b, destination_type="i32")), a.etype)
+    convert.__doc__ = (f"y = {ov_type}(a, b); 8- and 16-bit integers are computed in i32 and wrapped "
+                       "(OpenVINO's CPU saturates them, ONNX wraps around)")
+    return convert
+
+
+def _wrap_to(g, y: Value, etype: str) -> Value:
+    """The i32 values ``y`` reduced modulo 2**bits into the range of ``etype``, converted to it."""
+    bits = _WRAPPED[etype]
+    y = g.op("BitwiseAnd", y, g.const(np.int32((1 << bits) - 1)))
+    if etype.startswith("i"):
+        y = g.op("Select", g.op("GreaterEqual", y, g.const(np.int32(1 << (bits - 1)))),
+                 g.op("Subtract", y, g.const(np.int32(1 << bits))), y)
+    return g.op("Convert", y, destination_type=etype)
+
+
+onnx_ops.add(["Add"], _wrapping("Add"), since=7)
+onnx_ops.add(["Sub"], _wrapping("Subtract"), since=7)
+onnx_ops.add(["Mul"], _wrapping("Multiply"), since=7)
 
 
 @onnx_ops.op("Div", since=7)
