@@ -304,3 +304,99 @@ def rotary_embedding(g, x, cos_cache, sin_cache, position_ids=None, *, interleav
     if rank == 3:
         rotated = g.op("Reshape", rotated, g.i64([0, 0, -1]), special_zero=True)
     return rotated
+
+
+# ----------------------------------------------------------------------------- LinearAttention
+_MAX_UNROLL = 1024
+
+
+@onnx_ops.op("LinearAttention", since=27)
+def linear_attention(g, query, key, value, past_state=None, decay=None, beta=None, *, chunk_size=64,
+                     kv_num_heads=None, q_num_heads=None, scale=0.0, update_rule="gated_delta"):
+    """Recurrent linear attention, unrolled over a static sequence length T, computed in f32.
+
+    Per step t with the state S [B, Hkv, Dk, Dv] (``past_state`` or zeros):
+    gated rules decay it, ``S *= exp(decay_t)`` (per head or per key feature); delta rules replace
+    v_t by ``beta_t * (v_t - k_t S)``; then ``S += k_t^T v_t`` and ``out_t = scale * q_t S`` with
+    each KV head serving ``q_num_heads / kv_num_heads`` query heads. Returns (output [B, T, Hq*Dv],
+    present_state). ``chunk_size`` is a kernel tuning hint without effect on the numbers.
+    """
+    first = len(g.graph.nodes)
+    if update_rule not in ("linear", "gated", "delta", "gated_delta"):
+        raise ValueError(f"LinearAttention update_rule {update_rule!r} is not linear, gated, delta or gated_delta")
+    if not q_num_heads or not kv_num_heads or q_num_heads % kv_num_heads:
+        raise ValueError("LinearAttention needs q_num_heads a positive multiple of kv_num_heads")
+    gating, delta = update_rule in ("gated", "gated_delta"), update_rule in ("delta", "gated_delta")
+    if gating != (decay is not None):
+        raise ValueError(f"update_rule {update_rule!r} {'needs' if gating else 'forbids'} the decay input")
+    if delta != (beta is not None):
+        raise ValueError(f"update_rule {update_rule!r} {'needs' if delta else 'forbids'} the beta input")
+    for name, x in (("query", query), ("key", key), ("value", value)):
+        if x.rank != 3 or x.shape[-1] < 0:
+            raise ValueError(f"LinearAttention {name} must be [B, T, H*D] with a static last dim")
+    t_len = _static_dim(query, 1)
+    if t_len is None or t_len > _MAX_UNROLL:
+        raise ValueError(f"LinearAttention needs a static sequence length of at most {_MAX_UNROLL} "
+                         "(mo unrolls the recurrence); give one with --input_shape")
+    dk, dv = query.shape[-1] // q_num_heads, value.shape[-1] // kv_num_heads
+    group = q_num_heads // kv_num_heads
+
+    def f32(x: Value) -> Value:
+        return x if x.etype == "f32" else g.op("Convert", x, destination_type="f32")
+
+    q4 = _split_heads(g, f32(query), q_num_heads)          # [B, Hq, T, Dk]
+    k4 = _split_heads(g, f32(key), kv_num_heads)           # [B, Hkv, T, Dk]
+    v4 = _split_heads(g, f32(value), kv_num_heads)         # [B, Hkv, T, Dv]
+    if gating:
+        last = _static_dim(decay, -1)
+        if last == kv_num_heads:
+            dec = g.op("Transpose", g.op("Unsqueeze", f32(decay), g.i64([3])), g.i64([0, 2, 3, 1]))  # [B, H, 1, T]
+        elif last == kv_num_heads * dk:
+            dec = g.op("Transpose", _split_heads(g, f32(decay), kv_num_heads), g.i64([0, 1, 3, 2]))  # [B, H, Dk, T]
+        else:
+            raise ValueError(f"LinearAttention decay last dim {last} is neither kv_num_heads nor kv_num_heads*d_k")
+        dec = g.op("Exp", dec)
+    if delta:
+        if _static_dim(beta, -1) not in (kv_num_heads, 1):
+            raise ValueError("LinearAttention beta last dim must be kv_num_heads or 1")
+        bet = g.op("Transpose", g.op("Unsqueeze", f32(beta), g.i64([3])), g.i64([0, 2, 1, 3]))        # [B, Hb, T, 1]
+
+    if past_state is not None:
+        state = f32(past_state)
+        state_et = past_state.etype
+    else:
+        zeros = g.op("Broadcast", g.const(np.float32(0)),
+                     g.op("Concat", _dims(g, query, [0]), g.i64([kv_num_heads, dk, dv]), axis=0), mode="numpy")
+        state = zeros
+        state_et = query.etype
+
+    def steps(x: Value, axis: int) -> tuple[Value, ...]:
+        """The T one-step slices of ``x`` along ``axis``."""
+        if t_len == 1:
+            return (x,)
+        return tuple(g.op_outputs("Split", x, g.i64(axis), num_splits=t_len))
+
+    q_s, k_s, v_s = steps(q4, 2), steps(k4, 2), steps(v4, 2)                       # [B, H, 1, D] each
+    dec_s = steps(dec, 3) if gating else ()
+    bet_s = steps(bet, 2) if delta else ()
+    outs = []
+    for t in range(t_len):
+        k_t, v_t = k_s[t], v_s[t]
+        if gating:
+            state = g.op("Multiply", state, dec_s[t])
+        if delta:
+            retrieved = g.op("MatMul", k_t, state, transpose_a=False, transpose_b=False)
+            v_t = g.op("Multiply", bet_s[t], g.op("Subtract", v_t, retrieved))
+        state = g.op("Add", state, g.op("MatMul", k_t, v_t, transpose_a=True, transpose_b=False))
+        read = _repeat_heads(g, state, group) if group > 1 else state
+        outs.append(g.op("MatMul", q_s[t], read, transpose_a=False, transpose_b=False))  # [B, Hq, 1, Dv]
+    out = g.op("Concat", *outs, axis=2) if len(outs) > 1 else outs[0]
+    s = float(scale) if scale else 1.0 / float(np.sqrt(dk))
+    out = g.op("Multiply", out, g.const(np.float32(s)))
+    out = g.op("Reshape", g.op("Transpose", out, g.i64([0, 2, 1, 3])), g.i64([0, 0, -1]), special_zero=True)
+    if query.etype != "f32":
+        out = g.op("Convert", out, destination_type=query.etype)
+    if state_et != "f32":
+        state = g.op("Convert", state, destination_type=state_et)
+    _mark_precise(g, first)
+    return out, state
