@@ -400,3 +400,80 @@ def linear_attention(g, query, key, value, past_state=None, decay=None, beta=Non
         state = g.op("Convert", state, destination_type=state_et)
     _mark_precise(g, first)
     return out, state
+
+
+# ----------------------------------------------------------------------------- FlexAttention
+def _inline_modifier(g, body, x: Value, what: str) -> Value:
+    """Convert a one-input, one-output ONNX subgraph applied to ``x``; returns its output.
+
+    The subgraph's nodes go through the same converters as the main graph; names it reads from
+    the enclosing graph are not available here and give a clear error.
+    """
+    import os
+
+    from ..loader import tensor_from_proto
+
+    if len(body.input) != 1 or len(body.output) != 1:
+        raise ValueError(f"FlexAttention {what} must have one input and one output")
+    saved = (g.node, g.opset, g.num_outputs, g.output_names, g.name_hint, g.meta)
+    base_dir = os.path.dirname(os.path.abspath(g.path)) if g.path else ""
+    values: dict[str, Value] = {body.input[0].name: x}
+    for t in body.initializer:
+        values[t.name] = g.const_tensor(tensor_from_proto(t, base_dir, g.path))
+    try:
+        for n in body.node:
+            dom = "" if n.domain in ("", "ai.onnx") else n.domain
+            if g.lookup(n.op_type, dom) is None:
+                raise ValueError(f"{what} uses {n.op_type}, which mo cannot convert")
+            missing = [i for i in n.input if i and i not in values]
+            if missing:
+                raise ValueError(f"{what} reads {missing[0]!r} from the enclosing graph; mo inlines only "
+                                 "self-contained modifiers")
+            g.convert_node(n, values, base_dir)
+    finally:
+        g.node, g.opset, g.num_outputs, g.output_names, g.name_hint, g.meta = saved
+    out = values.get(body.output[0].name)
+    if out is None:
+        raise ValueError(f"FlexAttention {what} does not produce its output {body.output[0].name!r}")
+    return out
+
+
+@onnx_ops.op("FlexAttention", since=1, domain="ai.onnx.preview")
+def flex_attention(g, q, k, v, *, scale=None, score_mod=None, prob_mod=None, softmax_precision=None):
+    """ai.onnx.preview FlexAttention-1: softmax(score_mod(sqrt(s)Q . sqrt(s)K^T)) -> prob_mod -> @ V.
+
+    Q/K/V are [B, H, S, D]; each KV head serves a contiguous group of query heads. The scores,
+    probabilities and the product with V are computed in ``softmax_precision`` (default f32,
+    f64 for f64 inputs) and Y is cast back to Q's type. ``scale`` 0 or absent means 1/sqrt(D).
+    """
+    first = len(g.graph.nodes)
+    if q.rank != 4 or k.rank != 4 or v.rank != 4:
+        raise ValueError("FlexAttention needs rank-4 Q, K and V")
+    hq, hkv = _static_dim(q, 1), _static_dim(k, 1)
+    if hq is not None and hkv is not None and hq != hkv:
+        if hq % hkv:
+            raise ValueError(f"FlexAttention: {hq} query heads are not a multiple of {hkv} KV heads")
+        k, v = _repeat_heads(g, k, hq // hkv), _repeat_heads(g, v, hq // hkv)
+    if scale:
+        s: Any = _fconst(g, float(np.sqrt(scale)), q)
+    elif _static_dim(q, 3) is not None:
+        s = _fconst(g, float(np.sqrt(1.0 / np.sqrt(_static_dim(q, 3)))), q)
+    else:
+        s = g.op("Power", g.op("ConvertLike", _dim(g, q, 3), q), _fconst(g, -0.25, q))
+    scores = g.op("MatMul", g.op("Multiply", q, s), g.op("Multiply", k, s), transpose_a=False, transpose_b=True)
+    sm_et = _softmax_etype(softmax_precision, q) if softmax_precision is not None else \
+        ("f64" if q.etype == "f64" else "f32")
+    if scores.etype != sm_et:
+        scores = g.op("Convert", scores, destination_type=sm_et)
+    if score_mod is not None:
+        scores = _inline_modifier(g, score_mod, scores, "score_mod")
+    probs = g.op("SoftMax", scores, axis=-1)
+    if prob_mod is not None:
+        probs = _inline_modifier(g, prob_mod, probs, "prob_mod")
+    if v.etype != sm_et:
+        v = g.op("Convert", v, destination_type=sm_et)
+    y = g.op("MatMul", probs, v, transpose_a=False, transpose_b=False)
+    if y.etype != q.etype:
+        y = g.op("Convert", y, destination_type=q.etype)
+    _mark_precise(g, first)
+    return y
