@@ -118,6 +118,10 @@ def _zeros(g, like, dims, tail):
     return g.op("Broadcast", zero, shape, mode="numpy")
 
 
+_UNROLL_TAPS = 8
+_BIG = np.iinfo(np.int64).max
+
+
 @onnx_ops.op("CausalConvWithState", since=1)
 def causal_conv_with_state(g, x, w, bias=None, past_state=None, *, activation="none"):
     """Depthwise causal 1-D convolution over concat(past_state, x) along time.
@@ -133,9 +137,20 @@ def causal_conv_with_state(g, x, w, bias=None, past_state=None, *, activation="n
     if past_state is None:
         past_state = _zeros(g, x, (0, 1), (k - 1,))
     full = g.op("Concat", past_state, x, axis=2) if k > 1 else x
-    wg = g.op("Reshape", w, g.i64([c, 1, 1, k]), special_zero=False)
-    y = g.op("GroupConvolution", full, wg, strides=[1], dilations=[1], pads_begin=[0], pads_end=[0],
-             auto_pad="explicit")
+    if k <= _UNROLL_TAPS:
+        # a few taps: sum_j w[:, 0, j] * full[:, :, j : j + L], elementwise (exact f32 on bf16 CPUs)
+        y = None
+        for j in range(k):
+            tap = g.op("Gather", w, g.i64([j]), g.i64(2), batch_dims=0)            # [C, 1, 1]
+            tap = g.op("Reshape", tap, g.i64([1, c, 1]), special_zero=False)
+            part = full if k == 1 else g.op("Slice", full, g.i64([j]), g.i64([j - (k - 1) if j < k - 1 else _BIG]),
+                                             g.i64([1]), g.i64([2]))
+            term = g.op("Multiply", part, tap)
+            y = term if y is None else g.op("Add", y, term)
+    else:
+        wg = g.op("Reshape", w, g.i64([c, 1, 1, k]), special_zero=False)
+        y = g.op("GroupConvolution", full, wg, strides=[1], dilations=[1], pads_begin=[0], pads_end=[0],
+                 auto_pad="explicit")
     if bias is not None:
         y = g.op("Add", y, g.op("Reshape", bias, g.i64([1, -1, 1]), special_zero=False))
     if activation != "none":
