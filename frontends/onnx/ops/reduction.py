@@ -276,7 +276,9 @@ def _apply(g, ov_type: str, x: Value, axis: int) -> Value:
 
 def _coerced(g, x, axis, ov_type):
     """Opset < 13 softmax: flatten to 2-D at ``axis``, normalize rows, restore the shape."""
-    if x.rank is not None and (axis == x.rank - 1 or axis == -1):
+    if x.rank is not None:
+        axis = _norm_axes([axis], x.rank)[0]
+    if x.rank is not None and axis == x.rank - 1:
         return _apply(g, ov_type, x, x.rank - 1)
     flat = _flatten_2d(g, x, axis)
     y = _apply(g, ov_type, flat, 1)
@@ -293,6 +295,8 @@ def _hardmax(g, x: Value, axis: int) -> Value:
 
 @onnx_ops.op("Softmax", since=13)
 def softmax_13(g, x, *, axis=-1):
+    if x.rank is not None:
+        _norm_axes([axis], x.rank)
     return g.op("SoftMax", x, axis=axis)
 
 
