@@ -38,13 +38,20 @@ def cli() -> None:
 @click.option("--extensions", multiple=True, help="Python file or folder with extra converters.")
 @click.option("--log_level", default="WARNING", show_default=True,
               type=click.Choice(["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"], case_sensitive=False))
+@click.option("--input_model_is_text", is_flag=True, default=None, help="TensorFlow: the GraphDef is text (.pbtxt).")
+@click.option("--saved_model_dir", help="TensorFlow: a SavedModel directory (instead of MODEL).")
+@click.option("--saved_model_tags", help="TensorFlow: tags of the SavedModel's meta graph, comma-separated.")
+@click.option("--signature", help="TensorFlow: the SavedModel signature to convert (default serving_default).")
+@click.option("--input_meta_graph", help="TensorFlow: a .meta graph (instead of MODEL), with --input_checkpoint.")
+@click.option("--input_checkpoint", help="TensorFlow: the checkpoint (prefix or directory) of --input_meta_graph.")
 @click.option("--validate", is_flag=True, help="Run the source framework and the IR on the same inputs and compare.")
 @click.option("--validate_seed", default=0, show_default=True, help="Seed of --validate's random inputs.")
 def convert_cmd(model, input_model, framework, output_dir, model_name, data_type, compress_to_fp16, inputs, outputs,
-                input_shape, extensions, log_level, validate, validate_seed) -> None:
+                input_shape, extensions, log_level, input_model_is_text, saved_model_dir, saved_model_tags, signature,
+                input_meta_graph, input_checkpoint, validate, validate_seed) -> None:
     """Convert MODEL to OpenVINO IR in --output_dir."""
     logging.basicConfig(level=log_level.upper(), format="[ %(levelname)s ] %(message)s")
-    path = model or input_model
+    path = model or input_model or saved_model_dir or input_meta_graph
     if not path:
         raise click.UsageError("give the model file: mo convert MODEL (or --input_model MODEL)")
     started = time.perf_counter()
@@ -53,6 +60,10 @@ def convert_cmd(model, input_model, framework, output_dir, model_name, data_type
         kwargs = dict(framework=framework, output_dir=output_dir, model_name=model_name, data_type=data_type,
                       inputs=inputs, outputs=outputs, input_shape=input_shape, extensions=list(extensions),
                       log_level=log_level)
+        tf_kwargs = dict(input_model_is_text=input_model_is_text, saved_model_dir=saved_model_dir,
+                         saved_model_tags=saved_model_tags, signature=signature, input_meta_graph=input_meta_graph,
+                         input_checkpoint=input_checkpoint)
+        kwargs.update({k: v for k, v in tf_kwargs.items() if v is not None})
         if compress_to_fp16 is not None:
             kwargs["compress_to_fp16"] = parse_bool(compress_to_fp16, "--compress_to_fp16")
         graph = convert(path, **kwargs)

@@ -96,7 +96,36 @@ def cut_onnx(path: str, inputs: list[str], outputs: list[str], folder: str,
     return out
 
 
-REFERENCES: dict[str, Callable[[str, dict[str, np.ndarray], list[str]], dict[str, np.ndarray]]] = {"onnx": run_onnx}
+def run_tf(path: str, feeds: dict[str, np.ndarray], outputs: list[str],
+           options: ConvertOptions | None = None) -> dict[str, np.ndarray]:
+    """TensorFlow's outputs: a SavedModel's signature is called as is; other formats are read
+    (and frozen) by the TF frontend's reader and run as a GraphDef."""
+    from mo.frontends.tf.loader import _quiet_tf, read_model
+
+    tf = _quiet_tf()
+    options = options or ConvertOptions(input_model=path)
+    model = read_model(path, options)
+    if model.source == "saved_model" and not options.inputs and not options.outputs:
+        loaded = tf.saved_model.load(options.saved_model_dir or path, tags=options.saved_model_tags or None)
+        sig = loaded.signatures[options.signature or "serving_default"]
+        keys = set(sig.structured_input_signature[1])
+        res = sig(**{k: tf.constant(v) for k, v in feeds.items() if k in keys})
+        return {n: np.asarray(res[n]) for n in outputs if n in res}
+    alias = {e: ref for ref, extra in model.inputs + model.outputs for e in extra}
+
+    def tensor(name: str) -> str:
+        name = alias.get(name, name)
+        return name if ":" in name else name + ":0"
+
+    wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(model.graph_def, name=""), [])
+    names = list(feeds)
+    fn = wrapped.prune([wrapped.graph.get_tensor_by_name(tensor(n)) for n in names],
+                       [wrapped.graph.get_tensor_by_name(tensor(n)) for n in outputs])
+    res = fn(*[tf.constant(feeds[n]) for n in names])
+    return {n: np.asarray(r) for n, r in zip(outputs, res)}
+
+
+REFERENCES: dict[str, Callable[..., dict[str, np.ndarray]]] = {"onnx": run_onnx, "tf": run_tf}
 
 
 def run_ir(xml: str, feeds: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
@@ -165,7 +194,7 @@ def validate_ir(source: str, xml: str, graph: Graph, options: ConvertOptions, se
         if framework == "onnx" and (options.inputs or options.outputs):
             etypes = {n: v.etype for v in graph.inputs + graph.outputs for n in v.names}
             source = cut_onnx(source, [s.name for s in options.inputs], outputs, tmp, etypes)
-        ref = runner(source, feeds, outputs)
+        ref = runner(source, feeds, outputs) if framework != "tf" else runner(source, feeds, outputs, options)
     got = run_ir(xml, feeds, outputs)
     results = compare(ref, got, options.fp16)
     atol, rtol = TOLERANCES[options.fp16]
