@@ -280,3 +280,19 @@ def test_conv_integer_and_qlinear_conv(tmp_path):
     m = _model("QLinearConv", {"x": x}, [TensorProto.UINT8], initializers=init,
                inputs=["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], strides=[2, 2], pads=[1, 1, 1, 1])
     run_onnx_vs_ir(m, {"x": x}, _sub(tmp_path, "qlc"))
+
+
+def test_bitcast_integers(tmp_path):
+    """BitCast-26 is newer than onnxruntime's opset support: compare with numpy's view."""
+    from tests.onnx.util import convert_to_ir, ov_infer
+    x = np.array([-128, -1, 0, 1, 127], np.int8)
+    xml = convert_to_ir(_model("BitCast", {"x": x}, [TensorProto.UINT8], opset=26, to=TensorProto.UINT8), tmp_path)
+    np.testing.assert_array_equal(ov_infer(xml, {"x": x})["y0"], x.view(np.uint8))
+
+
+def test_bitcast_float_fails_clearly(tmp_path):
+    x = _f32(3)
+    path = tmp_path / "m.onnx"
+    onnx.save(_model("BitCast", {"x": x}, [TensorProto.INT32], opset=26, to=TensorProto.INT32), path)
+    with pytest.raises(Exception, match="cannot reinterpret float bits"):
+        mo.convert(path)

@@ -282,3 +282,39 @@ def qlinear_conv(g, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
         raise ValueError(f"QLinearConv output {qtype} is not supported (uint8/int8)")
     zp = None if y_zero_point is None else g.op("Reshape", y_zero_point, g.i64([]), special_zero=False)
     return _requantize(g, g.op("Multiply", g.op("Convert", acc, destination_type="f32"), m), zp, qtype)
+
+
+# ----------------------------------------------------------------------------- BitCast
+
+_INT_BITS = {"i8": 8, "u8": 8, "i16": 16, "u16": 16, "i32": 32, "u32": 32, "i64": 64, "u64": 64, "boolean": 8}
+
+
+@onnx_ops.op("BitCast", since=26)
+def bit_cast(g, x, *, to):
+    """Reinterpret the bits of x as type ``to`` of the same width.
+
+    OpenVINO has no reinterpreting op, so only integer <-> integer (and bool -> 8-bit
+    integer) casts are converted: they are the value modulo 2**bits, computed in a wider
+    integer type. Casts from or to floats are refused.
+    """
+    from ..loader import ONNX_ETYPES
+    dst = ONNX_ETYPES.get(to)
+    if dst is None:
+        raise _qtype_error("BitCast target", to)
+    if x.etype == dst:
+        return x
+    if x.etype not in _INT_BITS or dst not in _INT_BITS or dst == "boolean":
+        raise ValueError(f"BitCast from {x.etype} to {dst} is not supported (OpenVINO cannot reinterpret "
+                         "float bits; integer <-> integer of the same width only)")
+    bits = _INT_BITS[x.etype]
+    if bits != _INT_BITS[dst]:
+        raise ValueError(f"BitCast from {x.etype} to {dst}: the bit widths differ")
+    if x.etype == "boolean" or bits == 64:
+        return g.op("Convert", x, destination_type=dst)  # 64-bit: no wider type to wrap in
+    wide = "i64" if bits == 32 else "i32"
+    wt = to_numpy(wide)
+    y = g.op("BitwiseAnd", g.op("Convert", x, destination_type=wide), g.const(np.asarray((1 << bits) - 1, wt)))
+    if dst.startswith("i"):
+        y = g.op("Select", g.op("GreaterEqual", y, g.const(np.asarray(1 << (bits - 1), wt))),
+                 g.op("Subtract", y, g.const(np.asarray(1 << bits, wt))), y)
+    return g.op("Convert", y, destination_type=dst)
