@@ -10,6 +10,7 @@ repeated until nothing changes):
     Concat(Transpose(x_i, p)..., axis)   ->  Transpose(Concat(x_i..., p[axis]), p)   (constants permuted by inv(p))
     Pad(Transpose(x, p), b, e, v)        ->  Transpose(Pad(x, b', e', v), p)          b'[p[i]] = b[i], constant pads
     Transpose(x, p) used twice           ->  one Transpose(x, p)
+    Transpose(x, p) moving only size-1 axes of a static shape  ->  Reshape(x, out_shape)
     Reduce(Transpose(x, p), axes, keep)  ->  Reduce(x, p[axes], keep), then Transpose by p when keep_dims,
                                              else by p restricted to the kept axes (dropped when in order)
 
@@ -82,12 +83,25 @@ class _Sinker:
         self.rewrites += 1
 
     # ------------------------------------------------------------------ rules
+    def to_reshape(self, node: Node) -> bool:
+        """A Transpose that moves only size-1 axes of a static shape is a Reshape."""
+        x, out = node.inputs[0], node.outputs[0]
+        p = _perm(out)
+        if p is None or not x.is_static or not out.is_static:
+            return False
+        if [a for a in p if x.shape[a] != 1] != [a for a in range(len(p)) if x.shape[a] != 1]:
+            return False
+        self.start(node)
+        self.replace(node, self.b.op("Reshape", x, self.b.const(np.asarray(out.shape, dtype=np.int64)),
+                                     special_zero=False))
+        return True
+
     def merge(self, node: Node) -> bool:
         p2 = _perm(node.outputs[0])
         inner = node.inputs[0]
         p1 = _perm(inner)
         if p1 is None or p2 is None or len(p1) != len(p2):
-            return False
+            return self.to_reshape(node)
         q = [p1[i] for i in p2]
         self.start(node)
         x = inner.producer.inputs[0]
@@ -225,7 +239,7 @@ class _Sinker:
         if not node.inputs or len(node.outputs) != 1:
             return False
         if node.op == "Transpose":
-            return self.merge(node)
+            return self.merge(node) if _perm(node.inputs[0]) is not None else False
         if node.op in UNARY:
             return self.unary(node)
         if node.op in NARY:
@@ -245,8 +259,12 @@ def run(graph: Graph) -> PassReport:
     for _ in range(MAX_SWEEPS):
         changed = s.dedup()
         for node in list(graph.nodes):
-            if any(v.uses for v in node.outputs) and any(_perm(v) is not None for v in node.inputs):
+            if not any(v.uses for v in node.outputs):
+                continue
+            if any(_perm(v) is not None for v in node.inputs):
                 changed |= s.visit(node)
+            elif node.op == "Transpose":
+                changed |= s.to_reshape(node)
         graph.toposort()
         if not changed:
             break
