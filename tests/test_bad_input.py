@@ -144,8 +144,6 @@ OUT_OF_RANGE_AXES = [
 ]
 
 
-@pytest.mark.xfail(reason="out-of-range axes of Softmax/Flatten are not rejected yet by their converters",
-                   strict=False)
 @pytest.mark.parametrize("case, make", OUT_OF_RANGE_AXES, ids=[c[0] for c in OUT_OF_RANGE_AXES])
 def test_out_of_range_axis(tmp_path: Path, case: str, make) -> None:
     path = single_node_model(tmp_path / f"{case}.onnx", make())

@@ -266,7 +266,9 @@ def lrn(g, x, *, alpha=0.0001, beta=0.75, bias=1.0, size):
 
 
 def _flatten_2d(g, x, axis):
-    """Reshape x to 2-D [prod(d[:axis]), prod(d[axis:])]."""
+    """Reshape x to 2-D [prod(d[:axis]), prod(d[axis:])]; axis may be -rank..rank."""
+    if x.rank is not None and not -x.rank <= axis <= x.rank:
+        raise ValueError(f"axis {axis} is out of range for an input of rank {x.rank}")
     if x.shape is not None and all(d >= 0 for d in x.shape):
         r = len(x.shape)
         axis = axis + r if axis < 0 else axis
