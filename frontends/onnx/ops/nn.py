@@ -10,6 +10,14 @@ from ..context import onnx_ops
 _AUTO_PAD = {"NOTSET": "explicit", "SAME_UPPER": "same_upper", "SAME_LOWER": "same_lower", "VALID": "valid"}
 
 
+def _auto_pad(mode: str) -> str:
+    """OpenVINO spelling of an ONNX auto_pad value."""
+    try:
+        return _AUTO_PAD[mode]
+    except KeyError:
+        raise ValueError(f"auto_pad {mode!r} is not one of {', '.join(_AUTO_PAD)}") from None
+
+
 def _pads(pads, n):
     pads = list(pads) if pads else [0] * (2 * n)
     return pads[:n], pads[n:]
@@ -29,7 +37,7 @@ def conv_common(g, ov_conv, ov_group, x, w, b, auto_pad, dilations, group, kerne
     n = _spatial_rank(x, w, kernel_shape)
     pb, pe = _pads(pads, n)
     attrs = dict(strides=strides or [1] * n, dilations=dilations or [1] * n, pads_begin=pb, pads_end=pe,
-                 auto_pad=_AUTO_PAD[auto_pad])
+                 auto_pad=_auto_pad(auto_pad))
     if group == 1:
         y = g.op(ov_conv, x, w, **attrs)
     else:
@@ -70,7 +78,7 @@ def max_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_sha
     """
     n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
     y, idx = g.op("MaxPool", x, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
-                  pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+                  pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_auto_pad(auto_pad),
                   index_element_type="i64", axis=0)
     if g.num_outputs > 1 and storage_order:
         if n != 2 or x.shape is None or any(d < 0 for d in x.shape[2:]):
@@ -100,7 +108,7 @@ def _ceil_extra_pads(x, kernel, strides, dilations, pb, pe):
 def _resolve_pads(x, kernel, strides, dilations, pb, pe, auto_pad, ceil_mode):
     """Explicit (pads_begin, pads_end, pads_end + ceil extra) for a window sweep."""
     from mo.ir.shapes import auto_pads
-    mode = _AUTO_PAD[auto_pad]
+    mode = _auto_pad(auto_pad)
     if mode in ("same_upper", "same_lower"):
         if x.shape is None or any(d < 0 for d in x.shape[2:]):
             raise ValueError(f"auto_pad={auto_pad} here needs static spatial dims")
@@ -155,7 +163,7 @@ def average_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, count_include_pad=0, d
     n, strides, dilations, pb, pe = _pool_dims(x, kernel_shape, strides, dilations, pads)
     if not (count_include_pad and _ceil_edge(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)):
         return g.op("AvgPool", x, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
-                    pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+                    pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_auto_pad(auto_pad),
                     **{"exclude-pad": not count_include_pad})
     pb, pe, pe_total = _resolve_pads(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode)
     cnt = _window_counts(x.shape[2:], kernel_shape, strides, dilations, pb, pe, pe_total, True)
@@ -196,7 +204,7 @@ def lp_pool(g, x, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_shap
     if not _ceil_edge(x, kernel_shape, strides, dilations, pb, pe, auto_pad, ceil_mode):
         # every window covers prod(kernel) input-or-pad positions: sum = mean with pads counted * size
         mean = g.op("AvgPool", xp, kernel=kernel_shape, strides=strides, dilations=dilations, pads_begin=pb,
-                    pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_AUTO_PAD[auto_pad],
+                    pads_end=pe, rounding_type="ceil_torch" if ceil_mode else "floor", auto_pad=_auto_pad(auto_pad),
                     **{"exclude-pad": False})
         total = g.op("Multiply", mean, g.scalar_like(float(np.prod(kernel_shape)), x))
         return _root(g, total, p)
