@@ -6,7 +6,7 @@ import numpy as np
 from mo.types import to_numpy
 
 from ..context import onnx_ops
-from .nn import _auto_pad, _channel_bias, _pads
+from .nn import _channel_bias, _pads
 
 # ----------------------------------------------------------------------------------------- ConvTranspose
 
