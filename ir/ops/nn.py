@@ -152,7 +152,9 @@ def max_pool(ins, a):
 @op("AvgPool", "opset16", dict(_POOL, dilations=("ints", None), **{"exclude-pad": ("bool", False)}), inputs=(1, 1))
 def avg_pool(ins, a):
     """Mean over (dilated) windows; ``exclude-pad`` leaves padded positions out of the divisor; rounding as
-    MaxPool."""
+    MaxPool. ``dilations`` defaults to ones and is always written: the CPU plugin needs it."""
+    if a["dilations"] is None:
+        a["dilations"] = [1] * len(a["kernel"])
     return [(ins[0].etype, _pool_shape(ins[0], a, a["dilations"]))]
 
 
