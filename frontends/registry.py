@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
+
+from mo.errors import ConversionError, MoError
+from mo.ir.opset import OpError
 
 Converter = Callable[..., Any]
 
@@ -70,3 +73,20 @@ class Registry:
 
     def names(self, domain: str = "") -> list[str]:
         return sorted(n for d, n in self._ops if d == domain)
+
+
+def run_converter(reg: Registration, g: Any, inputs: Sequence[Any], attrs: dict[str, Any], where: str,
+                  path: str) -> Any:
+    """Call a converter; any failure becomes a one-line error that starts with ``where``
+    (file, node and op), so the user sees which node of which file to look at."""
+    try:
+        return reg.fn(g, *inputs, **attrs)
+    except MoError as e:
+        msg = str(e)
+        if not msg.startswith(path):
+            e.args = (f"{where}: {msg}",) + e.args[1:]
+        raise e from None
+    except OpError as e:
+        raise ConversionError(f"{where}: {e}") from None
+    except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as e:
+        raise ConversionError(f"{where}: {type(e).__name__}: {e}") from None

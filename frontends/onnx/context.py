@@ -6,12 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from mo.errors import ConversionError, MoError
+from mo.errors import ConversionError
 from mo.graph import Graph, Value
 from mo.ir.builder import Builder
-from mo.ir.opset import OpError
 
-from ..registry import Registration, Registry
+from ..registry import Registration, Registry, run_converter
 
 onnx_ops = Registry("onnx")
 
@@ -96,15 +95,7 @@ class OnnxContext(Builder):
         self.output_names = list(n.output)
         self.name_hint = label
         self.meta = {"source_op": n.op_type, "source_name": label}
-        try:
-            out = reg.fn(self, *inputs, **attrs)
-        except MoError as e:
-            msg = str(e)
-            raise type(e)(msg if msg.startswith(self.path) else f"{where}: {msg}") from None
-        except OpError as e:
-            raise ConversionError(f"{where}: {e}") from None
-        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as e:
-            raise ConversionError(f"{where}: {type(e).__name__}: {e}") from None
+        out = run_converter(reg, self, inputs, attrs, where, self.path)
         outs = out if isinstance(out, (tuple, list)) else (out,)
         for k, name in enumerate(n.output):
             if not name:

@@ -14,7 +14,7 @@ import numpy as np
 
 from mo.errors import ConversionError, InputError, OptionError, UnsupportedOpsError
 from mo.graph import Graph, Value
-from mo.options import ConvertOptions
+from mo.options import ConvertOptions, resolve_input
 from mo.tensor import ArrayTensor, LazyTensor, MappedTensor
 from mo.ir.builder import Builder
 from mo.ir.opset import OpError
@@ -229,22 +229,10 @@ def convert_graph(gp, opsets: dict[str, int], options: ConvertOptions, path: str
 
     # ---- parameters
     for i, name in enumerate(in_names):
-        spec = cut.get(name)
         et, shape = _value_info_shape(declared[name]) if name in declared else (None, None)
-        if options.input_shape:
-            shape = options.input_shape[i]
-        if spec is not None and spec.shape is not None:
-            shape = spec.shape
-        if spec is not None and spec.etype is not None:
-            et = spec.etype
-        if et is None:
-            et = "f32"
-        if spec is not None and spec.value is not None:
-            from mo.types import to_numpy
-            arr = np.array(spec.value, dtype=to_numpy(et))
-            if shape is not None:
-                arr = arr.reshape(shape)
-            values[name] = ctx.const(arr, name=name)
+        et, shape, frozen = resolve_input(options, i, cut.get(name), et, shape)
+        if frozen is not None:
+            values[name] = ctx.const(frozen, name=name)
             values[name].add_name(name)
             continue
         values[name] = ctx.parameter(name, et, shape)

@@ -5,12 +5,11 @@ from typing import Any
 
 import numpy as np
 
-from mo.errors import ConversionError, MoError
+from mo.errors import ConversionError
 from mo.graph import Value
 from mo.ir.builder import Builder
-from mo.ir.opset import OpError
 
-from ..registry import Registration, Registry
+from ..registry import Registration, Registry, run_converter
 
 tf_ops = Registry("tf")
 
@@ -134,15 +133,7 @@ class TfContext(Builder):
         self.op_type = n.op
         self.name_hint = n.name
         self.meta = {"source_op": n.op, "source_name": n.name}
-        try:
-            out = reg.fn(self, *inputs, **attrs)
-        except MoError as e:
-            msg = str(e)
-            raise type(e)(msg if msg.startswith(self.path) else f"{where}: {msg}") from None
-        except OpError as e:
-            raise ConversionError(f"{where}: {e}") from None
-        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as e:
-            raise ConversionError(f"{where}: {type(e).__name__}: {e}") from None
+        out = run_converter(reg, self, inputs, attrs, where, self.path)
         outs = out if isinstance(out, (tuple, list)) else (out,)
         for k, v in enumerate(outs):
             if v is None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from mo.errors import ConversionError, InputError, OptionError, UnsupportedOpsError
 from mo.graph import Graph, Value
-from mo.options import ConvertOptions
+from mo.options import ConvertOptions, resolve_input
 
 from .context import TfContext, dtype_to_etype, shape_from_proto, split_input, tf_ops
 from . import ops  # noqa: F401  (registers the converters)
@@ -328,22 +328,11 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     for i, ref in enumerate(in_refs):
         node_name, port = split_input(ref)
         n = nodes[node_name]
-        spec = cut.get(ref)
         et, shape = _declared_type(n, port)
-        if options.input_shape:
-            shape = options.input_shape[i]
-        if spec is not None and spec.shape is not None:
-            shape = spec.shape
-        if spec is not None and spec.etype is not None:
-            et = spec.etype
-        et = et or "f32"
+        et, shape, frozen = resolve_input(options, i, cut.get(ref), et, shape)
         names = ([node_name] if port == 0 else []) + [ref] + iface_names.get(ref, [])
-        if spec is not None and spec.value is not None:
-            from mo.types import to_numpy
-            arr = np.array(spec.value, dtype=to_numpy(et))
-            if shape is not None:
-                arr = arr.reshape(shape)
-            v = ctx.const(arr, name=node_name)
+        if frozen is not None:
+            v = ctx.const(frozen, name=node_name)
         else:
             v = ctx.parameter(names[-1] if iface_names.get(ref) else node_name, et, shape)
         for nm in names:

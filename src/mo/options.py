@@ -182,3 +182,30 @@ def parse_inputs(text: str) -> list[InputSpec]:
                                   f"({count} elements); give one value or all of them")
         specs.append(InputSpec(m.group("name").strip(), shape, etype, value))
     return specs
+
+
+def resolve_input(options: "ConvertOptions", index: int, spec: InputSpec | None, etype: str | None,
+                  shape: tuple[int, ...] | None) -> tuple[str, tuple[int, ...] | None, "np.ndarray | None"]:
+    """Element type, shape and frozen value of model input ``index``.
+
+    The model's declared type and shape are overridden by ``--input_shape`` (by position),
+    then by the ``--input`` entry's own shape and type; an element type nobody states is
+    f32. The value is a numpy array when the entry freezes the input (``name->value``).
+    """
+    import numpy as np
+
+    from .types import to_numpy
+
+    if options.input_shape:
+        shape = options.input_shape[index]
+    if spec is not None and spec.shape is not None:
+        shape = spec.shape
+    if spec is not None and spec.etype is not None:
+        etype = spec.etype
+    etype = etype or "f32"
+    value = None
+    if spec is not None and spec.value is not None:
+        value = np.array(spec.value, dtype=to_numpy(etype))
+        if shape is not None:
+            value = value.reshape(shape)
+    return etype, shape, value

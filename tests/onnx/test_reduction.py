@@ -12,25 +12,12 @@ from onnx import TensorProto, helper
 
 from mo.errors import ConversionError
 
-from .util import convert_to_ir, ov_infer, run_onnx_vs_ir
+from .util import convert_to_ir, ov_infer, run_onnx_vs_ir, x_f32
+from .util import make_model as model
 
 F, I64, B, I32 = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL, TensorProto.INT32
 RNG = np.random.default_rng(0)
 TOL = dict(rtol=1e-5, atol=1e-5)
-
-
-def model(nodes, inputs, outputs, opset=18, inits=()):
-    """A model from nodes, (name, type, shape) inputs/outputs and numpy initializers."""
-    g = helper.make_graph(
-        nodes, "g",
-        [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
-        [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
-        [onnx.numpy_helper.from_array(np.asarray(v), name=k) for k, v in inits])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
-
-
-def x_f32(*shape):
-    return RNG.standard_normal(shape).astype(np.float32)
 
 
 # ------------------------------------------------------------------------- Reduce*

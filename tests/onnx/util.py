@@ -8,25 +8,27 @@ import onnx
 
 import mo
 
+from ..runtime import ov_infer  # noqa: F401  (re-exported for the ONNX tests)
 
-def ov_infer(xml: str | Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Run an IR on the CPU in f32 and return outputs by every tensor name they carry."""
-    import openvino as ov
 
-    core = ov.Core()
-    compiled = core.compile_model(core.read_model(str(xml)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    inputs = {}
-    for port in compiled.inputs:
-        names = port.get_names()
-        match = [n for n in names if n in feeds]
-        assert match, f"IR input {names} has no feed"
-        inputs[port] = feeds[match[0]]
-    res = compiled(inputs)
-    out = {}
-    for port in compiled.outputs:
-        for n in port.get_names():
-            out[n] = np.asarray(res[port])
-    return out
+def make_model(nodes, inputs, outputs, opset=18, inits=()) -> onnx.ModelProto:
+    """A model from nodes, (name, type, shape) inputs/outputs and (name, array) initializers."""
+    from onnx import helper, numpy_helper
+
+    g = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
+        [numpy_helper.from_array(np.asarray(v), name=k) for k, v in inits])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
+_RNG = np.random.default_rng(0)
+
+
+def x_f32(*shape: int) -> np.ndarray:
+    """Seeded standard-normal float32 data."""
+    return _RNG.standard_normal(shape).astype(np.float32)
 
 
 def ort_infer(model: onnx.ModelProto | str | Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

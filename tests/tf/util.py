@@ -13,6 +13,8 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 import mo
 
+from ..runtime import ov_infer  # noqa: F401  (re-exported for the TF tests)
+
 
 def freeze(fn: Callable, specs: Sequence[tf.TensorSpec]):
     """The frozen GraphDef of ``fn`` traced with ``specs`` (variables become Consts), and its output names."""
@@ -29,25 +31,6 @@ def run_graph_def(gd, feeds: dict[str, np.ndarray], outputs: list[str]) -> list[
                        [wrapped.graph.get_tensor_by_name(n) for n in outputs])
     res = fn(*[tf.constant(feeds[n]) for n in ins])
     return [np.asarray(r) for r in res]
-
-
-def ov_infer(xml: str | Path, feeds: dict[str, np.ndarray], precision: str = "f32") -> dict[str, np.ndarray]:
-    """Run an IR on CPU; outputs keyed by every tensor name they carry (feeds by any input name)."""
-    import openvino as ov
-
-    core = ov.Core()
-    compiled = core.compile_model(core.read_model(str(xml)), "CPU", {"INFERENCE_PRECISION_HINT": precision})
-    inputs = {}
-    for port in compiled.inputs:
-        match = [n for n in port.get_names() if n in feeds]
-        assert match, f"IR input {port.get_names()} has no feed among {list(feeds)}"
-        inputs[port] = feeds[match[0]]
-    res = compiled(inputs)
-    out = {}
-    for port in compiled.outputs:
-        for n in port.get_names():
-            out[n] = np.asarray(res[port])
-    return out
 
 
 def check_tf_fn(fn: Callable, inputs: Sequence[np.ndarray], tmp_path: Path, rtol: float = 1e-5,
