@@ -57,6 +57,15 @@ def _perm(v: Value) -> list[int] | None:
     return p
 
 
+def _first_perm(values) -> list[int] | None:
+    """The permutation of the first of ``values`` that a Transpose produces, if any."""
+    for v in values:
+        p = _perm(v)
+        if p is not None:
+            return p
+    return None
+
+
 def _inverse(p: list[int]) -> list[int]:
     inv = [0] * len(p)
     for i, x in enumerate(p):
@@ -127,11 +136,7 @@ class _Sinker:
         out = node.outputs[0]
         if out.rank is None or node.attrs.get("auto_broadcast", "numpy") != "numpy":
             return False
-        p = None
-        for v in node.inputs:
-            p = _perm(v)
-            if p is not None:
-                break
+        p = _first_perm(node.inputs)
         if p is None or len(p) != out.rank:
             return False
         inv = _inverse(p)
@@ -155,11 +160,7 @@ class _Sinker:
         return True
 
     def concat(self, node: Node) -> bool:
-        p = None
-        for v in node.inputs:
-            p = _perm(v)
-            if p is not None:
-                break
+        p = _first_perm(node.inputs)
         if p is None:
             return False
         inv = _inverse(p)
