@@ -147,6 +147,17 @@ class Graph:
             self.results.append(node)
         return node
 
+    def rename(self, node: Node, name: str) -> bool:
+        """Give ``node`` the name ``name`` when no other node has it; True when done."""
+        if name == node.name:
+            return True
+        if name in self._names:
+            return False
+        self._names.discard(node.name)
+        self._names.add(name)
+        node.name = name
+        return True
+
     def set_input(self, node: Node, index: int, value: Value) -> None:
         old = node.inputs[index]
         old.uses.pop((node, index), None)
