@@ -52,11 +52,11 @@ def load_frontend(framework: str) -> Callable[[str, ConvertOptions], Graph]:
 def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
     """The ordered pass list for these options."""
     from mo.passes import (compress_to_fp16, eliminate_dead_code, fold_batch_norm_into_conv, fold_constants,
-                           transpose_sinking)
+                           fold_scale_shift, transpose_sinking)
 
     layout = [("transpose_sinking", transpose_sinking.run)]
     fold = [("fold_constants", fold_constants.run)] if options.fold_constants else []
-    fuse = [("fold_batch_norm_into_conv", fold_batch_norm_into_conv.run)]
+    fuse = [("fold_scale_shift", fold_scale_shift.run), ("fold_batch_norm_into_conv", fold_batch_norm_into_conv.run)]
     compress = [("compress_to_fp16", compress_to_fp16.run)] if options.fp16 else []
     finalize = [("eliminate_dead_code", eliminate_dead_code.run)]
     return layout + fold + fuse + compress + finalize

@@ -1,0 +1,59 @@
+"""fold_scale_shift: per-channel Mul/Add after Conv or BatchNorm disappear; other Mul/Add stay."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from onnx import TensorProto, helper
+
+import mo
+
+from ..onnx.util import make_model, run_onnx_vs_ir
+
+RNG = np.random.default_rng(11)
+F = TensorProto.FLOAT
+X = RNG.standard_normal((1, 4, 6, 6)).astype(np.float32)
+
+
+def _f(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def _convert(model, tmp_path: Path):
+    run_onnx_vs_ir(model, {"x": X}, tmp_path, rtol=1e-5, atol=1e-5)
+    graph = mo.convert(tmp_path / "model.onnx")
+    report = next(r for r in graph.meta["reports"] if r.name == "fold_scale_shift")
+    return graph.op_counts(), report
+
+
+def test_conv_bias_scale_shift_becomes_conv_plus_one_add(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Mul", ["c", "s"], ["m"]), helper.make_node("Add", ["m", "t"], ["y"])]
+    model = make_model(nodes, [("x", F, [1, 4, 6, 6])], [("y", F, [1, 8, 6, 6])], opset=15,
+                       inits=[("w", _f(8, 4, 3, 3)), ("b", _f(8)), ("s", _f(8, 1, 1)), ("t", _f(8, 1, 1))])
+    ops, report = _convert(model, tmp_path)
+    assert "Multiply" not in ops and ops["Add"] == 1 and ops["Convolution"] == 1
+    assert report.summary.startswith("2 Multiply/Add folded")
+
+
+def test_batch_norm_scale_shift_becomes_one_batch_norm(tmp_path: Path) -> None:
+    inits = [("g", _f(4) + 2), ("be", _f(4)), ("mu", _f(4)), ("v", np.abs(_f(4)) + 0.5), ("s", _f(4, 1, 1)),
+             ("t", _f(1))]
+    nodes = [helper.make_node("BatchNormalization", ["x", "g", "be", "mu", "v"], ["n"]),
+             helper.make_node("Mul", ["s", "n"], ["m"]), helper.make_node("Add", ["m", "t"], ["y"])]
+    model = make_model(nodes, [("x", F, [1, 4, 6, 6])], [("y", F, [1, 4, 6, 6])], opset=15, inits=inits)
+    ops, _ = _convert(model, tmp_path)
+    assert ops.get("Multiply", 0) == 0 and ops.get("Add", 0) == 0 and ops["BatchNormInference"] == 1
+
+
+def test_spatial_or_variable_factors_are_left_alone(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Mul", ["c", "spatial"], ["m"]),      # varies over H, W: not per channel
+             helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Add", ["r", "x"], ["a"]),            # no constant at all
+             helper.make_node("Add", ["a", "t"], ["y2"])]           # constant, but the producer is no Add(const)/BN
+    model = make_model(nodes, [("x", F, [1, 4, 6, 6])], [("m", F, [1, 8, 6, 6]), ("y2", F, [1, 4, 6, 6])],
+                       opset=15, inits=[("w", _f(8, 4, 3, 3)), ("spatial", _f(1, 1, 6, 6)), ("t", _f(4, 1, 1))])
+    ops, report = _convert(model, tmp_path)
+    assert ops["Multiply"] == 1 and ops["Add"] == 2
+    assert not report.changed
