@@ -36,6 +36,11 @@ NON_OUTPUT_OPS = frozenset({
 })
 
 
+SWITCH_OPS = frozenset({"Switch", "RefSwitch"})
+MERGE_OPS = frozenset({"Merge", "RefMerge"})
+LOOP_OPS = frozenset({"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond"})
+
+
 @dataclass(slots=True)
 class TfModel:
     """A frozen GraphDef plus the names of its interface.
@@ -169,7 +174,15 @@ def read_meta_graph(meta: str, checkpoint: str | None, outputs: list[str]) -> Tf
         except Exception as e:  # noqa: BLE001
             raise InputError(f"{meta}: not a valid meta graph: {_first_line(e)}") from None
         gd = graph.as_graph_def()
-        out_nodes = [split_input(o)[0] for o in outputs] or [split_input(o)[0] for o in _sink_outputs(gd)]
+        # training-only sinks the graph's collections name (losses, summaries, train op) are not outputs
+        skip = set()
+        for key in ("losses", "regularization_losses", "summaries", "train_op", "update_ops"):
+            for item in graph.get_collection(key):
+                skip.add(getattr(getattr(item, "op", item), "name", ""))
+        scopes = tuple(n.rpartition("/")[0] + "/" for n in skip if "/" in n)
+        out_nodes = [split_input(o)[0] for o in outputs] or [
+            split_input(o)[0] for o in _sink_outputs(gd)
+            if split_input(o)[0] not in skip and not split_input(o)[0].startswith(scopes or ("\0",))]
         if not out_nodes:
             raise InputError(f"{meta}: cannot find the model's outputs; pass --output")
         with v1.Session(graph=graph) as sess:
@@ -203,14 +216,31 @@ def read_model(path: str, options: ConvertOptions) -> TfModel:
     return TfModel(read_graph_def(path, True if options.input_model_is_text else None), source="graphdef")
 
 
+def _has_data_outputs(op: str) -> bool:
+    """False for op types that declare no outputs (Assign*/Save/NoOp...); unknown ops count as having some."""
+    try:
+        from tensorflow.python.framework import op_def_registry
+        od = op_def_registry.get(op)
+    except Exception:  # noqa: BLE001
+        od = None
+    return od is None or len(od.output_arg) > 0
+
+
+_TRAINING_PREFIXES = ("Assign", "ResourceApply", "Apply", "Save", "Restore", "ResourceSparseApply", "SparseApply")
+
+
 def _sink_outputs(gd) -> list[str]:
-    """Data outputs of nodes nobody consumes (training/save machinery excluded)."""
+    """Data outputs of nodes nobody consumes, by data or control edge (training/save machinery excluded)."""
     consumed = set()
+    switches = {n.name for n in gd.node if n.op in SWITCH_OPS}
     for n in gd.node:
         for ref in n.input:
-            if not ref.startswith("^"):
-                consumed.add(split_input(ref)[0])
+            consumed.add(split_input(ref.lstrip("^"))[0])
+        if n.op == "Identity" and n.input and split_input(n.input[0])[0] in switches:
+            consumed.add(n.name)  # a cond pivot (switch_t/switch_f): control flow machinery
     return [n.name + ":0" for n in gd.node if n.name not in consumed and n.op not in NON_OUTPUT_OPS
+            and not n.op.startswith(_TRAINING_PREFIXES) and not n.op.endswith("Summary")
+            and n.op not in SWITCH_OPS and _has_data_outputs(n.op)
             and not n.name.startswith(("save/", "gradients/", "train/", "Adam", "GradientDescent"))]
 
 
@@ -256,14 +286,13 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     else:
         in_refs = [n.name + ":0" for n in gd.node if n.op == "Placeholder"]
         in_extra = {}
+    auto_inputs = not options.inputs and not model.inputs
     iface_names = {_norm_ref(r): list(extra) for r, extra in model.inputs}
     for r, extra in in_extra.items():
         iface_names.setdefault(r, [])
         for e in extra:
             if e not in iface_names[r]:
                 iface_names[r].append(e)
-    if options.input_shape and len(options.input_shape) != len(in_refs):
-        raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(in_refs)} input(s)")
 
     # ---- outputs
     if options.outputs:
@@ -294,14 +323,14 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
                 if state.get(name) == 2:
                     continue
                 state[name] = 1
-            data_in = [] if name in cut_nodes else [x for x in n.input if not x.startswith("^")]
+            data_in = [] if name in cut_nodes else _walk_inputs(n, nodes)
             if i < len(data_in):
                 stack.append((name, i + 1))
                 src = split_input(data_in[i])[0]
                 st = state.get(src)
                 if st == 1:
-                    raise ConversionError(f"{path}: the graph has a cycle through node {src!r} "
-                                          "(control flow loops are not supported)")
+                    raise ConversionError(f"{path}: the graph has a cycle through node {src!r}: TF1 while loops "
+                                          "(Enter/Exit/NextIteration) are not supported yet")
                 if st != 2:
                     stack.append((src, 0))
             else:
@@ -309,11 +338,21 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
                 order.append(n)
 
     # ---- every unsupported op at once
+    if auto_inputs:
+        # only the Placeholders the outputs need become inputs (labels etc. of a training graph do not)
+        in_refs = [r for r in in_refs if split_input(r)[0] in state]
+        cut_nodes = {split_input(r)[0] for r in in_refs}
+    if options.input_shape and len(options.input_shape) != len(in_refs):
+        raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(in_refs)} input(s)")
+    in_branch = _cond_branch_nodes(order)
     missing: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for n in order:
-        if n.name in cut_nodes:
-            continue
+        if n.name in cut_nodes or n.name in in_branch or n.op in SWITCH_OPS or n.op in MERGE_OPS:
+            continue  # a cond branch's ops are checked when the branch turns out to be taken
+        if n.op in LOOP_OPS:
+            raise ConversionError(f"{path}: node {n.name!r} ({n.op}) belongs to a TF1 while loop; "
+                                  "loops (While) are not supported yet")
         if n.op == "Placeholder":
             raise OptionError(f"{path}: the outputs need Placeholder {n.name!r}, which is not among the inputs "
                               f"({', '.join(in_refs)}); add it to --input")
@@ -340,10 +379,12 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
         values[ref] = v
 
     # ---- nodes
+    flow = _CondFreezer(ctx, path)
     for n in order:
         if n.name in cut_nodes:
             continue
-        ctx.convert_node(n, values)
+        if not flow.convert(n, values):
+            continue
         k = 0
         while f"{n.name}:{k}" in values:
             v = values[f"{n.name}:{k}"]
@@ -384,3 +425,90 @@ def _declared_type(n, port: int) -> tuple[str | None, tuple[int, ...] | None]:
     elif "_output_shapes" in n.attr and len(n.attr["_output_shapes"].list.shape) > port:
         shape = shape_from_proto(n.attr["_output_shapes"].list.shape[port])
     return et, shape
+
+
+# ----------------------------------------------------------------------------- TF1 cond freezing
+def _walk_inputs(n, nodes: dict) -> list[str]:
+    """The inputs a node needs converted first: its data inputs, plus control inputs from a
+    cond pivot (``cond/switch_t`` = Identity(Switch:1)), whose liveness decides the node's."""
+    refs = []
+    for x in n.input:
+        if not x.startswith("^"):
+            refs.append(x)
+            continue
+        src = nodes.get(x[1:])
+        if src is not None and (src.op in SWITCH_OPS or (
+                src.op == "Identity" and src.input and
+                getattr(nodes.get(split_input(src.input[0])[0]), "op", None) in SWITCH_OPS)):
+            refs.append(x[1:])
+    return refs
+
+
+def _cond_branch_nodes(order: list) -> set[str]:
+    """Names of the nodes downstream of a Switch output (up to the Merges): they may be dead."""
+    switches: set[str] = set()
+    inside: set[str] = set()
+    for n in order:
+        if n.op in SWITCH_OPS:
+            switches.add(n.name)
+        if n.op in MERGE_OPS:
+            continue
+        if any(split_input(ref.lstrip("^"))[0] in inside or split_input(ref.lstrip("^"))[0] in switches
+               for ref in n.input):
+            inside.add(n.name)
+    return inside
+
+
+class _CondFreezer:
+    """Converts nodes in order, resolving TF1 ``cond`` (Switch/Merge) with constant predicates.
+
+    Rule: a Switch whose predicate is a constant (a Const, a PlaceholderWithDefault's default,
+    or an input frozen with ``--input name->value``) forwards its data to output 1 (true) or
+    0 (false); the other output is dead. A node with a dead data input, or a control input
+    from a dead node (the branch pivots), is dead and is not converted. A Merge forwards its
+    one live input (output 1: that input's index). A run-time predicate is real control flow:
+    a clear error.
+    """
+
+    def __init__(self, ctx: TfContext, path: str) -> None:
+        self.ctx = ctx
+        self.path = path
+        self.dead_nodes: set[str] = set()
+        self.dead_refs: set[str] = set()
+
+    def _dead(self, ref: str) -> bool:
+        node, port = split_input(ref)
+        return node in self.dead_nodes or f"{node}:{port}" in self.dead_refs
+
+    def convert(self, n, values: dict[str, Value]) -> bool:
+        """Convert ``n`` (or resolve it); False when the node is dead or produced nothing to name."""
+        data = [x for x in n.input if not x.startswith("^")]
+        ctrl = [x[1:] for x in n.input if x.startswith("^")]
+        if n.op in MERGE_OPS:
+            live = [k for k, r in enumerate(data) if not self._dead(r)]
+            if not live:
+                self.dead_nodes.add(n.name)
+                return False
+            src, port = split_input(data[live[0]])
+            values[f"{n.name}:0"] = values[f"{src}:{port}"]
+            values[f"{n.name}:1"] = self.ctx.const(np.int32(live[0]))
+            return True
+        if any(self._dead(r) for r in data) or any(c in self.dead_nodes for c in ctrl):
+            self.dead_nodes.add(n.name)
+            return False
+        if n.op in SWITCH_OPS:
+            x_ref, p_ref = (f"{a}:{b}" for a, b in map(split_input, data[:2]))
+            pred = values[p_ref].const_value()
+            if pred is None:
+                raise ConversionError(
+                    f"{self.path}: node {n.name!r} ({n.op}): the predicate {data[1]!r} is computed at run time; "
+                    "real control flow (tf.cond/While, If) is not supported yet; freeze the predicate with "
+                    "--input name->value if it is a mode flag")
+            taken = 1 if bool(np.asarray(pred).reshape(-1)[0]) else 0
+            values[f"{n.name}:{taken}"] = values[x_ref]
+            self.dead_refs.add(f"{n.name}:{1 - taken}")
+            return True
+        if self.ctx.lookup(n.op) is None:
+            raise UnsupportedOpsError(self.path, "TensorFlow", {n.op: 1}, {n.op: n.name})
+        self.ctx.convert_node(n, values)
+        return True
