@@ -103,7 +103,7 @@ def _escape_names(names: list[str]) -> str:
     return ",".join(n.replace(",", "\\,") for n in names)
 
 
-def _port(parent: etree._Element, pid: int, v: Value, with_names: bool) -> None:
+def _port(parent: etree._Element, pid: int, v: Value, with_names: bool, rt_info: dict | None = None) -> None:
     attrs = {"id": str(pid), "precision": precision(v.etype)}
     if with_names and v.names:
         attrs["names"] = _escape_names(v.names)
@@ -111,6 +111,10 @@ def _port(parent: etree._Element, pid: int, v: Value, with_names: bool) -> None:
     if v.shape is not None:
         for d in v.shape:
             etree.SubElement(port, "dim").text = str(d)
+    if rt_info:  # port rt_info, e.g. {"layout": {"layout": "[N,C,H,W]"}} as OpenVINO writes it
+        rt = etree.SubElement(port, "rt_info")
+        for key in sorted(rt_info):
+            etree.SubElement(rt, "attribute", {"name": key, "version": "0", **_rt_extra(rt_info[key])})
 
 
 def build_xml(graph: Graph, plan: WeightsPlan) -> etree._Element:
@@ -148,8 +152,9 @@ def build_xml(graph: Graph, plan: WeightsPlan) -> etree._Element:
                 edges.append((ids[v.producer], len(v.producer.inputs) + v.index, ids[node], i))  # type: ignore[index]
         if node.outputs:
             out = etree.SubElement(layer, "output")
+            port_rt = node.meta.get("output_rt_info", {})
             for k, v in enumerate(node.outputs):
-                _port(out, len(node.inputs) + k, v, with_names=True)
+                _port(out, len(node.inputs) + k, v, with_names=True, rt_info=port_rt.get(k))
     edges_el = etree.SubElement(net, "edges")
     for fl, fp, tl, tp in sorted(edges, key=lambda e: (e[2], e[3])):
         etree.SubElement(edges_el, "edge", {"from-layer": str(fl), "from-port": str(fp), "to-layer": str(tl),

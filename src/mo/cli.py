@@ -35,6 +35,9 @@ def cli() -> None:
 @click.option("--input", "inputs", help="Inputs to use or cut at: name[shape]{type}->value, comma-separated.")
 @click.option("--output", "outputs", help="Outputs to cut at: tensor names, comma-separated.")
 @click.option("--input_shape", help="Shapes of the inputs, e.g. [1,3,224,224] ('?' or -1: dynamic).")
+@click.option("--layout", help="Layouts of inputs/outputs, optionally changed: name(nhwc->nchw),other(nc) or nchw.")
+@click.option("--source_layout", help="Layouts the model's inputs/outputs have: name(nhwc),... or nhwc.")
+@click.option("--target_layout", help="Layouts the IR's inputs/outputs get (Transposes inserted): name(nchw),...")
 @click.option("--extensions", multiple=True, help="Python file or folder with extra converters.")
 @click.option("--log_level", default="WARNING", show_default=True,
               type=click.Choice(["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"], case_sensitive=False))
@@ -47,8 +50,9 @@ def cli() -> None:
 @click.option("--validate", is_flag=True, help="Run the source framework and the IR on the same inputs and compare.")
 @click.option("--validate_seed", default=0, show_default=True, help="Seed of --validate's random inputs.")
 def convert_cmd(model, input_model, framework, output_dir, model_name, data_type, compress_to_fp16, inputs, outputs,
-                input_shape, extensions, log_level, input_model_is_text, saved_model_dir, saved_model_tags, signature,
-                input_meta_graph, input_checkpoint, validate, validate_seed) -> None:
+                input_shape, layout, source_layout, target_layout, extensions, log_level, input_model_is_text,
+                saved_model_dir, saved_model_tags, signature, input_meta_graph, input_checkpoint, validate,
+                validate_seed) -> None:
     """Convert MODEL to OpenVINO IR in --output_dir."""
     logging.basicConfig(level=log_level.upper(), format="[ %(levelname)s ] %(message)s")
     path = model or input_model or saved_model_dir or input_meta_graph
@@ -59,7 +63,7 @@ def convert_cmd(model, input_model, framework, output_dir, model_name, data_type
         from . import convert, save
         kwargs = dict(framework=framework, output_dir=output_dir, model_name=model_name, data_type=data_type,
                       inputs=inputs, outputs=outputs, input_shape=input_shape, extensions=list(extensions),
-                      log_level=log_level)
+                      log_level=log_level, layout=layout, source_layout=source_layout, target_layout=target_layout)
         tf_kwargs = dict(input_model_is_text=input_model_is_text, saved_model_dir=saved_model_dir,
                          saved_model_tags=saved_model_tags, signature=signature, input_meta_graph=input_meta_graph,
                          input_checkpoint=input_checkpoint)

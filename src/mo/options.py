@@ -22,6 +22,22 @@ class InputSpec:
     value: tuple[float, ...] | None = None
 
 
+Layout = tuple[str, ...]  # dimension names, upper case; "?" an unnamed dim, "..." any number of dims
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutSpec:
+    """One ``--layout``/``--source_layout``/``--target_layout`` entry.
+
+    ``name`` is an input or output tensor name; None means the ``index``-th model input.
+    """
+
+    name: str | None
+    index: int = 0
+    source: Layout | None = None
+    target: Layout | None = None
+
+
 @dataclass(slots=True)
 class ConvertOptions:
     input_model: str = ""
@@ -36,6 +52,9 @@ class ConvertOptions:
     extensions: list[str] = field(default_factory=list)
     log_level: str = "WARNING"
     fold_constants: bool = True
+    layout: list[LayoutSpec] = field(default_factory=list)
+    source_layout: list[LayoutSpec] = field(default_factory=list)
+    target_layout: list[LayoutSpec] = field(default_factory=list)
     # TensorFlow
     input_model_is_text: bool = False
     saved_model_dir: str | None = None
@@ -79,8 +98,12 @@ class ConvertOptions:
                 v = parse_bool(v, "--input_model_is_text")
             elif k == "compress_to_fp16" and isinstance(v, str):
                 v = parse_bool(v, "--compress_to_fp16")
+            elif k in ("layout", "source_layout", "target_layout"):
+                v = parse_layout_option(v, k)
             out[k] = v
-        return cls(**out)
+        options = cls(**out)
+        merge_layouts(options)  # rejects conflicting layout options early
+        return options
 
 
 def parse_bool(text: str, what: str) -> bool:
@@ -209,3 +232,109 @@ def resolve_input(options: "ConvertOptions", index: int, spec: InputSpec | None,
         if shape is not None:
             value = value.reshape(shape)
     return etype, shape, value
+
+
+def parse_layout(text: str, what: str) -> Layout:
+    """``nchw``, ``NCHW``, ``?c??``, ``n...c`` or ``[n,c,h,w]`` / ``[batch,...]`` -> dimension names.
+
+    The short form has one letter (or ``?``) per dimension; the bracketed form has
+    comma-separated names. ``...`` stands for any number of unnamed dimensions.
+    """
+    t = text.strip()
+    if t.startswith("[") and t.endswith("]"):
+        dims = [d.strip() for d in t[1:-1].split(",")]
+    else:
+        dims = re.findall(r"\.\.\.|.", t.replace(" ", ""))
+    if not t or not dims or any(not d for d in dims):
+        raise OptionError(f"{what}: bad layout {text!r}: use letters like nchw, ?c?? or [n,c,h,w]")
+    for d in dims:
+        if "*" in d:
+            raise OptionError(f"{what}: layout {text!r}: fusing dimensions with '*' is not supported")
+        if d not in ("?", "...") and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", d):
+            raise OptionError(f"{what}: bad layout {text!r}: dimension {d!r} is not a letter, name, ? or ...")
+    out = tuple(d.upper() for d in dims)
+    named = [d for d in out if d not in ("?", "...")]
+    if len(set(named)) != len(named):
+        raise OptionError(f"{what}: bad layout {text!r}: a dimension is named twice")
+    if out.count("...") > 1:
+        raise OptionError(f"{what}: bad layout {text!r}: '...' may appear once")
+    return out
+
+
+def format_layout(layout: Layout) -> str:
+    """OpenVINO's text form of a layout: ``[N,C,H,W]``."""
+    return "[" + ",".join(layout) + "]"
+
+
+def _split_layout_entry(part: str) -> tuple[str | None, str]:
+    """``name(body)`` -> (name, body); a bare ``body`` -> (None, body)."""
+    if not part.endswith(")"):
+        return None, part
+    depth = 0
+    for i in range(len(part) - 1, -1, -1):
+        if part[i] == ")":
+            depth += 1
+        elif part[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return (part[:i].strip() or None), part[i + 1:-1]
+    return None, part
+
+
+def parse_layout_option(value: Any, option: str) -> list[LayoutSpec]:
+    """Parse one of the layout options into LayoutSpecs.
+
+    Forms: ``nchw``, ``nhwc->nchw`` (``--layout`` only), ``name(nchw)``,
+    ``name(nhwc->nchw),other([n,c])``; unnamed entries apply to the inputs in order.
+    The Python API also takes a dict ``{name: layout}`` or a list of entries.
+    """
+    what = "--" + option
+    if isinstance(value, dict):
+        parts = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        items = split_names(value) if isinstance(value, str) else [str(x) for x in value]
+        parts = [_split_layout_entry(p.strip()) for p in items if p.strip()]
+    if not parts:
+        raise OptionError(f"{what}: no layout given")
+    specs: list[LayoutSpec] = []
+    unnamed = 0
+    for name, body in parts:
+        if "->" in body:
+            if option != "layout":
+                raise OptionError(f"{what} {body!r}: 'a->b' is for --layout; here give one layout")
+            src_text, dst_text = body.split("->", 1)
+            src = parse_layout(src_text, what) if src_text.strip() else None
+            dst = parse_layout(dst_text, what)
+        else:
+            src, dst = parse_layout(body, what), None
+            if option == "target_layout":
+                src, dst = None, src
+        specs.append(LayoutSpec(name, 0 if name else unnamed, src, dst))
+        unnamed += name is None
+    return specs
+
+
+def merge_layouts(options: "ConvertOptions") -> list[LayoutSpec]:
+    """One LayoutSpec per tensor from --layout, or from --source_layout + --target_layout."""
+    if options.layout and (options.source_layout or options.target_layout):
+        raise OptionError("--layout cannot be combined with --source_layout or --target_layout")
+    if options.layout:
+        specs = options.layout
+    else:
+        specs = []
+        merged: dict[tuple[str | None, int], LayoutSpec] = {}
+        for s in options.source_layout + options.target_layout:
+            key = (s.name, s.index)
+            old = merged.get(key)
+            if old is None:
+                merged[key] = s
+            else:
+                merged[key] = LayoutSpec(s.name, s.index, old.source or s.source, old.target or s.target)
+        specs = list(merged.values())
+    seen: set[tuple[str | None, int]] = set()
+    for s in specs:
+        if (s.name, s.index) in seen:
+            who = repr(s.name) if s.name else f"input {s.index}"
+            raise OptionError(f"layout of {who} given twice")
+        seen.add((s.name, s.index))
+    return specs

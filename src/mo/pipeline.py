@@ -59,7 +59,16 @@ def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
     fuse = [("fold_scale_shift", fold_scale_shift.run), ("fold_batch_norm_into_conv", fold_batch_norm_into_conv.run)]
     compress = [("compress_to_fp16", compress_to_fp16.run)] if options.fp16 else []
     finalize = [("eliminate_dead_code", eliminate_dead_code.run)]
-    return layout + fold + fuse + compress + finalize
+    return layout + fold + fuse + preprocess_passes(options) + compress + finalize
+
+
+def preprocess_passes(options: ConvertOptions) -> list[tuple[str, Callable]]:
+    """PREPROCESS: interface changes the user asked for (--layout and friends)."""
+    from mo.options import merge_layouts
+    from mo.passes import layout as layout_pass
+
+    specs = merge_layouts(options)
+    return [("layout", lambda g, specs=specs: layout_pass.run(g, specs))] if specs else []
 
 
 def run_passes(graph: Graph, options: ConvertOptions) -> list:

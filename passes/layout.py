@@ -1,0 +1,179 @@
+"""Interface layouts: ``--layout``, ``--source_layout``, ``--target_layout``.
+
+Rule, per named (or, unnamed, per positional) model input or output:
+
+* the source layout says what the tensor's dimensions mean in the source model;
+* a target layout that names the same dimensions in another order changes the IR's
+  interface to it, so the IR computes the same thing on tensors given in the target
+  layout:
+
+      input:   Parameter[target shape] -> Transpose(order: target -> source) -> old users
+               (the Parameter's shape is permuted; its tensor names stay on it)
+      output:  old producer -> Transpose(order: source -> target) -> Result
+               (the output tensor names move to the Transpose)
+
+* the layout the interface ends up with (target, else source) is written as OpenVINO
+  does: rt_info ``layout`` (``[N,C,H,W]``) on the Parameter's output port, or on the
+  output port that feeds the Result, so ``get_layout()`` of the read model returns it.
+
+Without a source layout, a target layout that names ``C`` assumes the framework's
+convention for the source: channels-last (``N...C``, the target's names with C moved
+last) for TensorFlow, channels-first (C moved second) for the others. ``?`` names no
+dimension and cannot be moved; ``...`` stands for the unnamed dimensions in between
+and keeps their order. Unknown names and rank mismatches are OptionErrors.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from mo.errors import OptionError
+from mo.graph import Graph, Node, Value, format_shape
+from mo.ir.builder import Builder
+from mo.options import Layout, LayoutSpec, format_layout
+
+from .base import PassReport
+
+log = logging.getLogger("mo.passes")
+
+NAME = "layout"
+
+
+def expand(layout: Layout, rank: int | None, who: str) -> tuple[str, ...] | None:
+    """``layout`` with ``...`` replaced by one placeholder per dimension it covers; rank-checked.
+
+    None when the rank is unknown.
+    """
+    if rank is None:
+        return None
+    if "..." in layout:
+        named = len(layout) - 1
+        if named > rank:
+            raise OptionError(f"layout {format_layout(layout)} of {who} names {named} dimensions; "
+                              f"the tensor has rank {rank}")
+        at = layout.index("...")
+        return layout[:at] + tuple(f"...{i}" for i in range(rank - named)) + layout[at + 1:]
+    if len(layout) != rank:
+        raise OptionError(f"layout {format_layout(layout)} of {who} has rank {len(layout)}; "
+                          f"the tensor has rank {rank}")
+    return layout
+
+
+def default_source(target: Layout, framework: str | None, who: str) -> Layout:
+    """The source layout assumed when only a target is given (see the module docstring)."""
+    if "C" not in target:
+        raise OptionError(f"--target_layout {format_layout(target)} of {who}: give its source layout too "
+                          f"(--source_layout, or --layout 'name(src->dst)')")
+    rest = tuple(d for d in target if d != "C")
+    if framework == "tf":
+        return rest + ("C",)
+    return rest[:1] + ("C",) + rest[1:]
+
+
+def permutation(src: tuple[str, ...], dst: tuple[str, ...], who: str) -> list[int]:
+    """``order`` with ``dst[i] == src[order[i]]``: Transpose(x in src, order) is x in dst."""
+    if "?" in src or "?" in dst:
+        if src == dst:
+            return list(range(len(src)))
+        raise OptionError(f"cannot change the layout of {who}: '?' dimensions cannot be moved "
+                          f"({format_layout(src)} -> {format_layout(dst)})")
+    if sorted(src) != sorted(dst):
+        raise OptionError(f"cannot change the layout of {who}: {format_layout(src)} and {format_layout(dst)} "
+                          f"do not name the same dimensions")
+    return [src.index(d) for d in dst]
+
+
+def _set_layout_rt(node: Node, port: int, layout: Layout) -> None:
+    ports = dict(node.meta.get("output_rt_info", {}))
+    ports[port] = {**ports.get(port, {}), "layout": {"layout": format_layout(layout)}}
+    node.meta["output_rt_info"] = ports
+
+
+def _find(graph: Graph, spec: LayoutSpec) -> tuple[str, Node]:
+    """("input", Parameter) or ("output", Result) the spec names."""
+    if spec.name is None:
+        if spec.index >= len(graph.parameters):
+            raise OptionError(f"{spec.index + 1} unnamed layouts given; the model has {len(graph.parameters)} "
+                              f"input(s): name the tensors, e.g. --layout 'name(nchw)'")
+        return "input", graph.parameters[spec.index]
+    for p in graph.parameters:
+        if spec.name in p.outputs[0].names or spec.name == p.name:
+            return "input", p
+    for r in graph.results:
+        if spec.name in r.inputs[0].names or spec.name in (r.name, r.name.removesuffix("/sink_port_0")):
+            return "output", r
+    ins = ", ".join(n for p in graph.parameters for n in p.outputs[0].names[:1]) or "none"
+    outs = ", ".join(n for r in graph.results for n in r.inputs[0].names[:1]) or "none"
+    raise OptionError(f"layout given for {spec.name!r}, which is no input or output of the model "
+                      f"(inputs: {ins}; outputs: {outs})")
+
+
+def _order_const(b: Builder, order: list[int]) -> Value:
+    return b.const(np.array(order, dtype=np.int64))
+
+
+def _transpose_input(graph: Graph, param: Node, order: list[int]) -> None:
+    """Parameter takes the target shape; a Transpose (target -> source) feeds its old users."""
+    v = param.outputs[0]
+    users = list(v.uses)
+    # the Parameter now holds the target layout: new[i] = old[order[i]]
+    new_shape = tuple(v.shape[i] for i in order)  # type: ignore[index]
+    v.shape = new_shape
+    param.attrs["shape"] = list(new_shape)
+    back = [order.index(j) for j in range(len(order))]  # target -> source
+    b = Builder(graph, fold=False)
+    t = b.op("Transpose", v, _order_const(b, back), name=param.name + "/layout_transpose")
+    for node, i in users:
+        graph.set_input(node, i, t)
+
+
+def _transpose_output(graph: Graph, result: Node, order: list[int]) -> Node:
+    """A Transpose (source -> target) between the output and its Result; it takes the names."""
+    v = result.inputs[0]
+    b = Builder(graph, fold=False)
+    base = v.producer.name if v.producer is not None else result.name
+    t = b.op("Transpose", v, _order_const(b, order), name=base + "/layout_transpose")
+    graph.set_input(result, 0, t)
+    t.names, v.names = list(v.names), []
+    return t.producer  # type: ignore[return-value]
+
+
+def run(graph: Graph, specs: list[LayoutSpec]) -> PassReport:
+    framework = graph.meta.get("framework")
+    done: list[str] = []
+    transposed = False
+    for spec in specs:
+        kind, node = _find(graph, spec)
+        v = node.outputs[0] if kind == "input" else node.inputs[0]
+        who = f"{kind} {v.name or node.name!r}"
+        src, dst = spec.source, spec.target
+        if dst is not None and src is None:
+            src = default_source(dst, framework, who)
+        assert src is not None
+        src_x = expand(src, v.rank, who)
+        dst_x = expand(dst, v.rank, who) if dst is not None else None
+        final = dst if dst is not None else src
+        if dst_x is not None and src_x is None:
+            raise OptionError(f"cannot change the layout of {who}: its rank is unknown (give its shape)")
+        old_shape = v.shape
+        if dst_x is not None and src_x is not None and dst_x != src_x:
+            order = permutation(src_x, dst_x, who)
+            transposed = True
+            if kind == "input":
+                _transpose_input(graph, node, order)
+                _set_layout_rt(node, 0, final)
+            else:
+                t = _transpose_output(graph, node, order)
+                _set_layout_rt(t, 0, final)
+            done.append(f"{who} {format_shape(old_shape)} {format_layout(src)} -> "
+                        f"{format_shape(v.shape if kind == 'input' else node.inputs[0].shape)} {format_layout(final)}")
+        else:
+            if kind == "input":
+                _set_layout_rt(node, 0, final)
+            elif v.producer is not None:
+                _set_layout_rt(v.producer, v.index, final)
+            done.append(f"{who} {format_layout(final)}")
+    if transposed:
+        graph.toposort()
+    return PassReport(NAME, bool(done), "; ".join(done))
