@@ -12,6 +12,9 @@ Rule, per named (or, unnamed, per positional) model input or output:
       output:  old producer -> Transpose(order: source -> target) -> Result
                (the output tensor names move to the Transpose)
 
+  An inserted Transpose next to a constant-order Transpose (a TF frontend's NHWC <->
+  NCHW at the interface) is composed with it; an identity composition leaves none.
+
 * the layout the interface ends up with (target, else source) is written as OpenVINO
   does: rt_info ``layout`` (``[N,C,H,W]``) on the Parameter's output port, or on the
   output port that feeds the Result, so ``get_layout()`` of the read model returns it.
@@ -100,8 +103,11 @@ def _find(graph: Graph, spec: LayoutSpec) -> tuple[str, Node]:
     for p in graph.parameters:
         if spec.name in p.outputs[0].names or spec.name == p.name:
             return "input", p
+    for r in graph.results:  # the Result's own name first: Results may share a tensor and its names
+        if spec.name in (r.name, r.name.removesuffix("/sink_port_0")):
+            return "output", r
     for r in graph.results:
-        if spec.name in r.inputs[0].names or spec.name in (r.name, r.name.removesuffix("/sink_port_0")):
+        if spec.name in r.inputs[0].names:
             return "output", r
     ins = ", ".join(n for p in graph.parameters for n in p.outputs[0].names[:1]) or "none"
     outs = ", ".join(n for r in graph.results for n in r.inputs[0].names[:1]) or "none"
@@ -113,8 +119,19 @@ def _order_const(b: Builder, order: list[int]) -> Value:
     return b.const(np.array(order, dtype=np.int64))
 
 
+def _const_order(node: Node) -> list[int] | None:
+    """The order of a Transpose with a constant order input, else None."""
+    if node.op != "Transpose" or node.inputs[1].const is None:
+        return None
+    return [int(k) for k in node.inputs[1].const.numpy().reshape(-1)]
+
+
 def _transpose_input(graph: Graph, param: Node, order: list[int]) -> None:
-    """Parameter takes the target shape; a Transpose (target -> source) feeds its old users."""
+    """Parameter takes the target shape; a Transpose (target -> source) feeds its old users.
+
+    A user that is itself a constant-order Transpose (a TF frontend's NHWC -> NCHW) takes
+    the composed order instead, and disappears when the composition is the identity.
+    """
     v = param.outputs[0]
     users = list(v.uses)
     # the Parameter now holds the target layout: new[i] = old[order[i]]
@@ -123,20 +140,55 @@ def _transpose_input(graph: Graph, param: Node, order: list[int]) -> None:
     param.attrs["shape"] = list(new_shape)
     back = [order.index(j) for j in range(len(order))]  # target -> source
     b = Builder(graph, fold=False)
-    t = b.op("Transpose", v, _order_const(b, back), name=param.name + "/layout_transpose")
+    t: Value | None = None
     for node, i in users:
+        u = _const_order(node) if i == 0 else None
+        if u is not None and len(u) == len(back):
+            composed = [back[k] for k in u]
+            out = node.outputs[0]
+            if composed == sorted(composed) and not any(n.op == "Result" for n in out.users()):
+                graph.replace_all_uses_with(out, v, keep_names=False)
+            else:
+                graph.set_input(node, 1, _order_const(b, composed))
+            continue
+        if t is None:
+            t = b.op("Transpose", v, _order_const(b, back), name=param.name + "/layout_transpose")
         graph.set_input(node, i, t)
 
 
-def _transpose_output(graph: Graph, result: Node, order: list[int]) -> Node:
-    """A Transpose (source -> target) between the output and its Result; it takes the names."""
+def _transpose_output(graph: Graph, result: Node, order: list[int]) -> tuple[Node, int]:
+    """A Transpose (source -> target) between the output and its Result; it takes the names.
+
+    When the output comes from a constant-order Transpose used only by this Result, the
+    two orders are composed (an identity composition connects the Result to its input).
+    Returns the node and port that now feed the Result.
+    """
     v = result.inputs[0]
     b = Builder(graph, fold=False)
+    src, final = v, order
+    p = _const_order(v.producer) if v.producer is not None else None
+    if p is not None and len(p) == len(order) and v.users() == [result]:
+        src, final = v.producer.inputs[0], [p[k] for k in order]  # type: ignore[union-attr]
+        if final == sorted(final) and src.producer is not None and src.producer.op not in ("Parameter", "Const"):
+            graph.set_input(result, 0, src)
+            for n in v.names:
+                src.add_name(n)
+            v.names = []
+            return src.producer, src.index
     base = v.producer.name if v.producer is not None else result.name
-    t = b.op("Transpose", v, _order_const(b, order), name=base + "/layout_transpose")
+    t = b.op("Transpose", src, _order_const(b, final), name=base + "/layout_transpose")
+    names = _own_names(result, v)
     graph.set_input(result, 0, t)
-    t.names, v.names = list(v.names), []
-    return t.producer  # type: ignore[return-value]
+    t.names, v.names = names, [n for n in v.names if n not in names]
+    return t.producer, 0  # type: ignore[return-value]
+
+
+def _own_names(result: Node, v: Value) -> list[str]:
+    """The names of ``v`` that belong to ``result``: all of them, unless other Results share ``v``."""
+    if not any(n.op == "Result" and n is not result for n in v.users()):
+        return list(v.names)
+    own = result.name.removesuffix("/sink_port_0")
+    return [own] if own in v.names else []
 
 
 def run(graph: Graph, specs: list[LayoutSpec]) -> PassReport:
@@ -150,7 +202,8 @@ def run(graph: Graph, specs: list[LayoutSpec]) -> PassReport:
         src, dst = spec.source, spec.target
         if dst is not None and src is None:
             src = default_source(dst, framework, who)
-        assert src is not None
+        if src is None:
+            raise OptionError(f"no layout given for {who}")
         src_x = expand(src, v.rank, who)
         dst_x = expand(dst, v.rank, who) if dst is not None else None
         final = dst if dst is not None else src
@@ -164,8 +217,8 @@ def run(graph: Graph, specs: list[LayoutSpec]) -> PassReport:
                 _transpose_input(graph, node, order)
                 _set_layout_rt(node, 0, final)
             else:
-                t = _transpose_output(graph, node, order)
-                _set_layout_rt(t, 0, final)
+                feeder, port = _transpose_output(graph, node, order)
+                _set_layout_rt(feeder, port, final)
             done.append(f"{who} {format_shape(old_shape)} {format_layout(src)} -> "
                         f"{format_shape(v.shape if kind == 'input' else node.inputs[0].shape)} {format_layout(final)}")
         else:

@@ -148,8 +148,13 @@ def test_cli_layout_change(tmp_path, nchw_data):
     assert list(_read(tmp_path / "m.xml").input().get_partial_shape().to_shape()) == [1, 64, 64, 3]
 
 
-def test_tf_nhwc_graph_to_nchw(tmp_path):
-    """A TF NHWC conv net with --target_layout nchw: the IR input is NCHW and matches TF on NHWC data."""
+@pytest.mark.parametrize("outputs_too", [False, True])
+def test_tf_nhwc_graph_to_nchw(tmp_path, outputs_too):
+    """A TF NHWC conv net with --target_layout nchw: the IR input is NCHW and matches TF on NHWC data.
+
+    The frontend's own NHWC -> NCHW Transpose cancels with the inserted one; with the
+    output named too, the IR has no Transpose left.
+    """
     import openvino as ov
     tf = pytest.importorskip("tensorflow")
     from .tf.util import freeze, run_graph_def
@@ -163,11 +168,46 @@ def test_tf_nhwc_graph_to_nchw(tmp_path):
     pb = tmp_path / "model.pb"
     pb.write_bytes(gd.SerializeToString())
     xml = tmp_path / "ir" / "model.xml"
-    mo.save(mo.convert(pb, target_layout="nchw"), xml)
+    out = outs[0].split(":")[0]
+    options = {"layout": f"{ins[0]}(nhwc->nchw),{out}(nhwc->nchw)"} if outputs_too else {"target_layout": "nchw"}
+    mo.save(mo.convert(pb, **options), xml)
     model = _read(xml)
     assert list(model.input().get_partial_shape().to_shape()) == [1, 3, 8, 8]
     assert model.input().get_node().get_layout() == ov.Layout("NCHW")
+    transposes = [op for op in model.get_ops() if op.get_type_name() == "Transpose"]
+    assert len(transposes) == (0 if outputs_too else 1)
     x = np.random.default_rng(2).standard_normal((1, 8, 8, 3)).astype(np.float32)
     ref = run_graph_def(gd, {ins[0]: x}, outs)[0]
+    if outputs_too:
+        assert model.output().get_node().get_layout() == ov.Layout("NCHW")
+        ref = ref.transpose(0, 3, 1, 2)
     got = ov_infer(xml, {ins[0]: x.transpose(0, 3, 1, 2).copy()})[outs[0]]
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_adjacent_transposes_are_composed(tmp_path):
+    """An inserted Transpose next to a constant-order one merges (here into the identity); outputs
+    sharing one tensor keep their own names; numbers match ORT."""
+    from onnx import TensorProto, helper
+
+    from .onnx.util import make_model, ort_infer
+
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]),
+             helper.make_node("Relu", ["t"], ["y"]),
+             helper.make_node("Transpose", ["y"], ["z"], perm=[0, 3, 1, 2])]
+    model = make_model(nodes, [("x", TensorProto.FLOAT, [1, 2, 3, 4])],
+                       [("y", TensorProto.FLOAT, [1, 3, 4, 2]), ("z", TensorProto.FLOAT, [1, 2, 3, 4])])
+    import onnx
+    src = tmp_path / "m.onnx"
+    onnx.save(model, src)
+    graph = mo.convert(src, layout="x(nchw->nhwc),y(nhwc->nchw),z(nchw->nhwc)")
+    xml = tmp_path / "m.xml"
+    mo.save(graph, xml)
+    ops = [op.get_type_name() for op in _read(xml).get_ops()]
+    # after transpose_sinking: x -> Relu (z) -> Transpose (y); y's Transpose cancels, x's and z's are added
+    assert ops.count("Transpose") == 2
+    x = np.random.default_rng(3).standard_normal((1, 2, 3, 4)).astype(np.float32)
+    ref = ort_infer(model, {"x": x})
+    got = ov_infer(xml, {"x": x.transpose(0, 2, 3, 1).copy()})
+    np.testing.assert_array_equal(got["y"], ref["y"].transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(got["z"], ref["z"].transpose(0, 2, 3, 1))

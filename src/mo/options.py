@@ -292,6 +292,8 @@ def parse_layout_option(value: Any, option: str) -> list[LayoutSpec]:
     if isinstance(value, dict):
         parts = [(str(k), str(v)) for k, v in value.items()]
     else:
+        if not isinstance(value, (str, list, tuple)):
+            value = str(value)  # e.g. an openvino Layout: "[N,C,H,W]"
         items = split_names(value) if isinstance(value, str) else [str(x) for x in value]
         parts = [_split_layout_entry(p.strip()) for p in items if p.strip()]
     if not parts:
