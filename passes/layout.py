@@ -213,6 +213,8 @@ def run(graph: Graph, specs: list[LayoutSpec]) -> PassReport:
         if dst_x is not None and src_x is not None and dst_x != src_x:
             order = permutation(src_x, dst_x, who)
             transposed = True
+            # for tools that feed the source model (e.g. --validate): source data.transpose(order) is IR data
+            graph.meta.setdefault("layout_transposes", {})[v.name or node.name] = (kind, tuple(order))
             if kind == "input":
                 _transpose_input(graph, node, order)
                 _set_layout_rt(node, 0, final)
