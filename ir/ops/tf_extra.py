@@ -1,11 +1,14 @@
-"""Ops the TensorFlow frontend needs that no other family declares yet: StridedSlice, VariadicSplit.
+"""Ops the TensorFlow frontend needs that no other family declares yet: StridedSlice, VariadicSplit,
+SpaceToBatch, BatchToSpace, Bucketize.
 
-Both belong to the indexing family; they are declared here only when ``indexing.py``
+They belong to the indexing family; they are declared here only when ``indexing.py``
 does not declare them (this module is imported last), so a later declaration there wins.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from mo.types import to_numpy
 
 from ..opset import OPS, OpError, op
 from ..shapes import norm_axis
@@ -114,3 +117,72 @@ if "VariadicSplit" not in OPS:
             sh[ax] = n
             outs.append((data.etype, tuple(sh)))
         return outs
+
+
+def _block_args(ins) -> tuple | None:
+    """Constant block_shape, crops/pads begin and end of SpaceToBatch/BatchToSpace, or None."""
+    vals = [v.const_value() for v in ins[1:4]]
+    if any(v is None for v in vals):
+        return None
+    return tuple(np.asarray(v, dtype=np.int64).reshape(-1) for v in vals)
+
+
+if "SpaceToBatch" not in OPS:
+    @op("SpaceToBatch", "opset2", inputs=(4, 4))
+    def space_to_batch(ins, a):
+        """Pad data by pads_begin/pads_end, then move blocks of block_shape from the spatial dims
+        into the batch: out[0] = N * prod(block), out[i] = (d_i + pb_i + pe_i) / block_i."""
+        x = ins[0]
+        args = _block_args(ins)
+        if x.shape is None:
+            return [(x.etype, None)]
+        if args is None:
+            return [(x.etype, (-1,) * len(x.shape))]
+        blk, pb, pe = args
+        if len(blk) != len(x.shape) or blk[0] != 1:
+            raise OpError("SpaceToBatch block_shape needs one entry per dim, the first 1")
+        out = [-1 if x.shape[0] < 0 else x.shape[0] * int(np.prod(blk))]
+        for i in range(1, len(x.shape)):
+            d = x.shape[i]
+            if d < 0:
+                out.append(-1)
+                continue
+            full = d + int(pb[i]) + int(pe[i])
+            if full % int(blk[i]):
+                raise OpError(f"SpaceToBatch: padded dim {i} ({full}) is not a multiple of block {blk[i]}")
+            out.append(full // int(blk[i]))
+        return [(x.etype, tuple(out))]
+
+if "BatchToSpace" not in OPS:
+    @op("BatchToSpace", "opset2", inputs=(4, 4))
+    def batch_to_space(ins, a):
+        """Inverse of SpaceToBatch: out[0] = N / prod(block), out[i] = d_i * block_i - cb_i - ce_i."""
+        x = ins[0]
+        args = _block_args(ins)
+        if x.shape is None:
+            return [(x.etype, None)]
+        if args is None:
+            return [(x.etype, (-1,) * len(x.shape))]
+        blk, cb, ce = args
+        if len(blk) != len(x.shape) or blk[0] != 1:
+            raise OpError("BatchToSpace block_shape needs one entry per dim, the first 1")
+        p = int(np.prod(blk))
+        out = [-1 if x.shape[0] < 0 else x.shape[0] // p]
+        for i in range(1, len(x.shape)):
+            d = x.shape[i]
+            out.append(-1 if d < 0 else d * int(blk[i]) - int(cb[i]) - int(ce[i]))
+        return [(x.etype, tuple(out))]
+
+
+def _bucketize_eval(x, a):
+    side = "left" if a["with_right_bound"] else "right"
+    return [np.searchsorted(x[1], x[0], side=side).astype(to_numpy(a["output_type"]))]
+
+
+if "Bucketize" not in OPS:
+    @op("Bucketize", "opset3", {"output_type": ("etype", "i64"), "with_right_bound": ("bool", True)},
+        inputs=(2, 2), evaluate=_bucketize_eval)
+    def bucketize(ins, a):
+        """Index of the bucket (sorted boundaries in input 1) of every element; with_right_bound:
+        buckets are (b[i-1], b[i]], else [b[i-1], b[i])."""
+        return [(a["output_type"], ins[0].shape)]

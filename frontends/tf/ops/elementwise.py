@@ -48,15 +48,23 @@ for _tf, _ov in _BINARY.items():
 
 @tf_ops.op("Div")
 def div(g: TfContext, x: Value, y: Value) -> Value:
-    """Div: true division for floats, floor (Python) division for integers."""
-    return g.op("Divide", x, y, m_pythondiv=True)
+    """Div: true division for floats, truncating (C) division for integers (TF's raw Div kernel)."""
+    return g.op("Divide", x, y, m_pythondiv=False)
 
 
 @tf_ops.op("FloorDiv")
 def floor_div(g: TfContext, x: Value, y: Value) -> Value:
-    """floor(x / y); integer inputs use Divide's Python (floor) rounding."""
-    if x.etype.startswith(("i", "u")):
-        return g.op("Divide", x, y, m_pythondiv=True)
+    """floor(x / y). Integers: q = trunc(x / y), minus 1 where the remainder is non-zero and its
+    sign differs from y's (the CPU plugin ignores Divide's m_pythondiv, so it is spelled out)."""
+    if x.etype.startswith("u"):
+        return g.op("Divide", x, y, m_pythondiv=False)
+    if x.etype.startswith("i"):
+        q = g.op("Divide", x, y, m_pythondiv=False)
+        r = g.op("Subtract", x, g.op("Multiply", q, y))
+        zero = g.scalar_like(0, x)
+        fix = g.op("LogicalAnd", g.op("NotEqual", r, zero),
+                   g.op("NotEqual", g.op("Less", r, zero), g.op("Less", y, zero)))
+        return g.op("Subtract", q, g.op("Convert", fix, destination_type=x.etype))
     return g.op("Floor", g.op("Divide", x, y))
 
 
@@ -97,7 +105,7 @@ def rsqrt(g: TfContext, x: Value) -> Value:
     return g.op("Divide", g.scalar_like(1.0, x), g.op("Sqrt", x))
 
 
-@tf_ops.op("Reciprocal", "Inv")
+@tf_ops.op(["Reciprocal", "Inv"])
 def reciprocal(g: TfContext, x: Value) -> Value:
     return g.op("Divide", g.scalar_like(1.0, x), x)
 

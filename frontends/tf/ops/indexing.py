@@ -1,0 +1,124 @@
+"""TF indexing, ordering and small math ops: TopKV2, OneHot, Cumsum, ReverseV2, ReverseSequence,
+Where, ScatterNd, MatrixBandPart, Bucketize, Einsum, L2Loss, Mod, Rint, DivNoNan; and clear
+errors for functional control flow (If/While)."""
+from __future__ import annotations
+
+import numpy as np
+
+from mo.graph import Value
+
+from ..context import TfContext, dtype_to_etype, tf_ops
+
+
+@tf_ops.op("TopKV2")
+def top_k(g: TfContext, x: Value, k: Value, *, sorted: bool = True, index_type: int = 3):  # noqa: A002
+    """The k largest entries of the last axis, ties by lower index first (a stable TopK)."""
+    vals, idx = g.op("TopK", x, g.op("Convert", k, destination_type="i64"), axis=-1, mode="max",
+                     sort="value", index_element_type=dtype_to_etype(index_type), stable=True)
+    return vals, idx
+
+
+@tf_ops.op("OneHot")
+def one_hot(g: TfContext, indices: Value, depth: Value, on: Value, off: Value, *, axis: int = -1) -> Value:
+    """One-hot along a new ``axis``; out-of-range (and negative) indices give an all-off row, as TF."""
+    return g.op("OneHot", indices, depth, on, off, axis=axis, negative_indices_mode="ignore_negative")
+
+
+@tf_ops.op("Cumsum")
+def cumsum(g: TfContext, x: Value, axis: Value, *, exclusive: bool = False, reverse: bool = False) -> Value:
+    return g.op("CumSum", x, axis, exclusive=exclusive, reverse=reverse)
+
+
+@tf_ops.op("ReverseV2")
+def reverse_v2(g: TfContext, x: Value, axis: Value) -> Value:
+    """Reverse the listed axes: a Slice with step -1 from the last element past the first."""
+    axes = [int(a) for a in g.const_value(axis, "ReverseV2 axis").reshape(-1)]
+    if not axes:
+        return x
+    lo = np.iinfo(np.int64).min
+    n = len(axes)
+    return g.op("Slice", x, g.i64([-1] * n), g.i64([lo] * n), g.i64([-1] * n), g.i64(axes))
+
+
+@tf_ops.op("ReverseSequence")
+def reverse_sequence(g: TfContext, x: Value, lengths: Value, *, seq_dim: int, batch_dim: int = 0) -> Value:
+    return g.op("ReverseSequence", x, lengths, batch_axis=batch_dim, seq_axis=seq_dim)
+
+
+@tf_ops.op("Where")
+def where(g: TfContext, x: Value) -> Value:
+    """Coordinates [count, rank] (int64) of the true / non-zero elements, in row-major order."""
+    nz = g.op("NonZero", x, output_type="i64")
+    return g.op("Transpose", nz, g.i64([1, 0]))
+
+
+@tf_ops.op("ScatterNd")
+def scatter_nd(g: TfContext, indices: Value, updates: Value, shape: Value) -> Value:
+    """Zeros of ``shape`` with ``updates`` added at ``indices`` (duplicates sum, as TF)."""
+    zeros = g.op("Broadcast", g.scalar_like(0, updates), shape)
+    return g.op("ScatterNDUpdate", zeros, indices, updates, reduction="sum")
+
+
+@tf_ops.op("MatrixBandPart")
+def matrix_band_part(g: TfContext, x: Value, lower: Value, upper: Value) -> Value:
+    """Keep x[..., i, j] where (lower < 0 or i - j <= lower) and (upper < 0 or j - i <= upper), else 0."""
+    shp = g.op("ShapeOf", x)
+    rows = g.op("Gather", shp, g.i64(-2), g.i64(0))
+    cols = g.op("Gather", shp, g.i64(-1), g.i64(0))
+    i = g.op("Unsqueeze", g.op("Range", g.i64(0), rows, g.i64(1), output_type="i64"), g.i64([1]))
+    j = g.op("Unsqueeze", g.op("Range", g.i64(0), cols, g.i64(1), output_type="i64"), g.i64([0]))
+    diff = g.op("Subtract", i, j)
+    lo = g.op("Convert", lower, destination_type="i64")
+    hi = g.op("Convert", upper, destination_type="i64")
+    zero = g.i64(0)
+    keep_lo = g.op("LogicalOr", g.op("Less", lo, zero), g.op("LessEqual", diff, lo))
+    keep_hi = g.op("LogicalOr", g.op("Less", hi, zero), g.op("LessEqual", g.op("Negative", diff), hi))
+    return g.op("Select", g.op("LogicalAnd", keep_lo, keep_hi), x, g.scalar_like(0, x))
+
+
+@tf_ops.op("Bucketize")
+def bucketize(g: TfContext, x: Value, *, boundaries: list) -> Value:
+    """Bucket index i with boundaries[i-1] <= x < boundaries[i] (int32)."""
+    b = np.asarray(boundaries or [], dtype=np.float32)
+    if b.size == 0:
+        return g.op("Broadcast", g.const(np.int32(0)), g.op("ShapeOf", x))
+    return g.op("Bucketize", x, g.const(b), output_type="i32", with_right_bound=False)
+
+
+@tf_ops.op("Einsum")
+def einsum(g: TfContext, *xs: Value, equation: str) -> Value:
+    return g.op("Einsum", *xs, equation=equation.replace(" ", ""))
+
+
+@tf_ops.op("L2Loss")
+def l2_loss(g: TfContext, x: Value) -> Value:
+    """sum(x ** 2) / 2 over all elements (a scalar)."""
+    flat = g.op("Reshape", x, g.i64([-1]), special_zero=False)
+    s = g.op("ReduceSum", g.op("Multiply", flat, flat), g.i64([0]), keep_dims=False)
+    return g.op("Multiply", s, g.scalar_like(0.5, x))
+
+
+@tf_ops.op(["Mod", "TruncateMod"])
+def mod(g: TfContext, x: Value, y: Value) -> Value:
+    """Remainder with the sign of the dividend (C fmod)."""
+    return g.op("Mod", x, y)
+
+
+@tf_ops.op("Rint")
+def rint(g: TfContext, x: Value) -> Value:
+    """Round half to even."""
+    return g.op("Round", x, mode="half_to_even")
+
+
+@tf_ops.op("DivNoNan")
+def div_no_nan(g: TfContext, x: Value, y: Value) -> Value:
+    """x / y, 0 where y == 0."""
+    zero = g.scalar_like(0, y)
+    safe = g.op("Select", g.op("Equal", y, zero), g.scalar_like(1, y), y)
+    return g.op("Select", g.op("Equal", y, zero), g.scalar_like(0, x), g.op("Divide", x, safe))
+
+
+@tf_ops.op(["If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase"])
+def functional_control_flow(g: TfContext, *xs: Value, **attrs) -> Value:
+    raise ValueError(f"functional control flow ({g.op_type}) is not supported yet (If/While); "
+                     "TF1 cond (Switch/Merge) on a constant predicate is")

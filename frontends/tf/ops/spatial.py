@@ -1,0 +1,150 @@
+"""TF spatial ops beyond plain conv/pool: transposed convolution, depth/space/batch moves,
+non-max suppression. NHWC ops run as ``Transpose -> NCHW op -> Transpose`` (the
+transpose_sinking pass removes the pairs that meet)."""
+from __future__ import annotations
+
+import numpy as np
+
+from mo.graph import Value
+
+from ..context import TfContext, tf_ops
+from .nn import _channels_first, _channels_last, _spatial
+
+
+def _deconv_pads(padding: str, explicit: list[int], data_format: str, n: int, in_sp, out_sp, k, s, d):
+    """pads_begin, pads_end, output_padding of the transposed conv that TF's conv-backprop-input is.
+
+    The forward conv maps out_sp -> in_sp; its padding (SAME: total = (in-1)*s + k_eff - out,
+    half before, the odd one after) is removed again, and whatever rows the forward conv did not
+    reach become output_padding at the end.
+    """
+    pb, pe = [], []
+    for i in range(n):
+        k_eff = (k[i] - 1) * d[i] + 1
+        if padding == "SAME":
+            total = max(0, (in_sp[i] - 1) * s[i] + k_eff - out_sp[i])
+            pb.append(total // 2)
+            pe.append(total - total // 2)
+        elif padding == "VALID":
+            pb.append(0)
+            pe.append(0)
+        elif padding == "EXPLICIT":
+            pairs = [explicit[2 * j: 2 * j + 2] for j in range(len(explicit) // 2)]
+            sp = pairs[2:] if data_format.startswith("NC") else pairs[1:-1]
+            pb.append(int(sp[i][0]))
+            pe.append(int(sp[i][1]))
+        else:
+            raise ValueError(f"padding {padding!r} is not supported")
+    op_ = []
+    for i in range(n):
+        k_eff = (k[i] - 1) * d[i] + 1
+        extra = out_sp[i] - ((in_sp[i] - 1) * s[i] + k_eff - pb[i] - pe[i])
+        if extra < 0 or extra >= max(s[i], d[i]):
+            raise ValueError(f"output size {out_sp[i]} does not fit the transposed convolution")
+        op_.append(extra)
+    return pb, pe, op_
+
+
+@tf_ops.op(["Conv2DBackpropInput", "Conv3DBackpropInputV2"])
+def conv_backprop_input(g: TfContext, sizes: Value, w: Value, dy: Value, *, strides: list, padding: str,
+                        data_format: str = "NHWC", dilations: list | None = None,
+                        explicit_paddings: list | None = None) -> Value:
+    """Transposed convolution (conv2d_transpose): filter [k..., C_out, C_in] -> [C_in, C_out, k...];
+    the output size (input 0, full shape) fixes pads and output_padding."""
+    n = 3 if g.op_type.startswith("Conv3D") else 2
+    size_v = g.const_value(sizes, f"{g.op_type} input_sizes").astype(np.int64).reshape(-1)
+    if w.shape is None or any(v < 0 for v in w.shape):
+        raise ValueError(f"{g.op_type} needs a filter of static shape")
+    dyc = _channels_first(g, dy, data_format)
+    if dyc.shape is None or any(v < 0 for v in dyc.shape[2:]):
+        raise ValueError(f"{g.op_type} needs static spatial dims of its gradient input")
+    out_sp = [int(v) for v in (size_v[2:] if data_format.startswith("NC") else size_v[1:-1])]
+    s = _spatial(strides, data_format, n)
+    dil = _spatial(dilations or [1] * (n + 2), data_format, n)
+    pb, pe, op_ = _deconv_pads(padding, explicit_paddings or [], data_format, n, list(dyc.shape[2:]), out_sp,
+                               list(w.shape[:n]), s, dil)
+    perm = [n + 1, n, *range(n)]
+    c = w.const_value()
+    wk = g.const(np.ascontiguousarray(np.transpose(c, perm))) if c is not None else g.op("Transpose", w, g.i64(perm))
+    y = g.op("ConvolutionBackpropData", dyc, wk, strides=s, dilations=dil, pads_begin=pb, pads_end=pe,
+             output_padding=op_, auto_pad="explicit")
+    return _channels_last(g, y, data_format)
+
+
+@tf_ops.op(["DepthToSpace", "SpaceToDepth"])
+def depth_to_space(g: TfContext, x: Value, *, block_size: int, data_format: str = "NHWC") -> Value:
+    """TF moves channel blocks in (row, col, channel) order: OpenVINO's blocks_first mode."""
+    if data_format == "NCHW_VECT_C":
+        raise ValueError("data_format NCHW_VECT_C is not supported")
+    y = g.op(g.op_type, _channels_first(g, x, data_format), mode="blocks_first", block_size=block_size)
+    return _channels_last(g, y, data_format)
+
+
+def _full_rank_block_args(g: TfContext, x: Value, block: Value, pads: Value, what: str):
+    """TF's [M] block shape and [M, 2] pads/crops over dims 1..M -> full-rank OpenVINO inputs."""
+    if x.rank is None:
+        raise ValueError(f"{what} needs an input of known rank")
+    b = g.const_value(block, f"{what} block_shape").astype(np.int64).reshape(-1)
+    p = g.const_value(pads, f"{what} paddings/crops").astype(np.int64).reshape(-1, 2)
+    m, r = len(b), x.rank
+    blk = np.ones(r, np.int64)
+    pb = np.zeros(r, np.int64)
+    pe = np.zeros(r, np.int64)
+    blk[1:1 + m] = b
+    pb[1:1 + m] = p[:, 0]
+    pe[1:1 + m] = p[:, 1]
+    return g.i64(blk), g.i64(pb), g.i64(pe)
+
+
+@tf_ops.op("SpaceToBatchND")
+def space_to_batch(g: TfContext, x: Value, block: Value, paddings: Value) -> Value:
+    return g.op("SpaceToBatch", x, *_full_rank_block_args(g, x, block, paddings, "SpaceToBatchND"))
+
+
+@tf_ops.op("BatchToSpaceND")
+def batch_to_space(g: TfContext, x: Value, block: Value, crops: Value) -> Value:
+    return g.op("BatchToSpace", x, *_full_rank_block_args(g, x, block, crops, "BatchToSpaceND"))
+
+
+@tf_ops.op(["NonMaxSuppressionV2", "NonMaxSuppressionV3", "NonMaxSuppressionV4", "NonMaxSuppressionV5"])
+def non_max_suppression(g: TfContext, boxes: Value, scores: Value, max_out: Value, iou: Value,
+                        score_thr: Value | None = None, sigma: Value | None = None, *,
+                        pad_to_max_output_size: bool = False):
+    """Single-class NMS over boxes [N, 4] (y1, x1, y2, x2 corners, either order) and scores [N].
+
+    OpenVINO's NonMaxSuppression runs on [1, N, 4] / [1, 1, N]; column 2 of its selected
+    triples is TF's index list, cut to the valid count. V4/V5 with pad_to_max_output_size pad
+    indices (and V5 scores) with zeros up to max_output_size; V4/V5 also return the valid count.
+    """
+    b3 = g.op("Unsqueeze", boxes, g.i64([0]))
+    s3 = g.op("Unsqueeze", scores, g.i64([0, 1]))
+    mo_ = g.op("Convert", max_out, destination_type="i64")
+    args = [b3, s3, g.op("Reshape", mo_, g.i64([1]), special_zero=False)]
+    f = scores.etype
+    args.append(iou if iou.etype == f else g.op("Convert", iou, destination_type=f))
+    if score_thr is not None:
+        args.append(score_thr if score_thr.etype == f else g.op("Convert", score_thr, destination_type=f))
+    if sigma is not None:
+        args.append(sigma if sigma.etype == f else g.op("Convert", sigma, destination_type=f))
+    sel, sel_scores, valid = g.op("NonMaxSuppression", *args, box_encoding="corner", sort_result_descending=True,
+                                  output_type="i32")
+    valid_i64 = g.op("Convert", valid, destination_type="i64")
+    one = g.i64([1])
+
+    def column(t: Value, k: int) -> Value:
+        col = g.op("Gather", t, g.i64(k), g.i64(1))
+        return g.op("Slice", col, g.i64([0]), valid_i64, one)
+
+    idx = column(sel, 2)
+    sc = column(sel_scores, 2) if g.op_type == "NonMaxSuppressionV5" else None
+    if pad_to_max_output_size and g.op_type in ("NonMaxSuppressionV4", "NonMaxSuppressionV5"):
+        tail = g.op("Maximum", g.op("Subtract", g.op("Reshape", mo_, one, special_zero=False), valid_i64), g.i64([0]))
+        idx = g.op("Pad", idx, g.i64([0]), tail, g.const(np.int32(0)), pad_mode="constant")
+        if sc is not None:
+            sc = g.op("Pad", sc, g.i64([0]), tail, g.scalar_like(0, sc), pad_mode="constant")
+    count = g.op("Squeeze", valid, g.i64([0]))
+    if g.op_type == "NonMaxSuppressionV4":
+        return idx, count
+    if g.op_type == "NonMaxSuppressionV5":
+        return idx, sc, count
+    return idx
