@@ -211,3 +211,11 @@ def test_adjacent_transposes_are_composed(tmp_path):
     got = ov_infer(xml, {"x": x.transpose(0, 2, 3, 1).copy()})
     np.testing.assert_array_equal(got["y"], ref["y"].transpose(0, 3, 1, 2))
     np.testing.assert_array_equal(got["z"], ref["z"].transpose(0, 2, 3, 1))
+
+
+def test_validate_feeds_the_source_in_its_own_layout(tmp_path: Path) -> None:
+    """--validate with a changed interface: the reference gets the data transposed back."""
+    res = CliRunner().invoke(cli, ["convert", str(SAMPLE), "-o", str(tmp_path), "--validate",
+                                   "--layout", "input(nchw->nhwc),probabilities(nc->cn)"])
+    assert res.exit_code == 0, res.output
+    assert "[ VALIDATE ] probabilities:" in res.output and "PASSED" in res.output

@@ -194,7 +194,16 @@ def validate_ir(source: str, xml: str, graph: Graph, options: ConvertOptions, se
         if framework == "onnx" and (options.inputs or options.outputs):
             etypes = {n: v.etype for v in graph.inputs + graph.outputs for n in v.names}
             source = cut_onnx(source, [s.name for s in options.inputs], outputs, tmp, etypes)
-        ref = runner(source, feeds, outputs) if framework != "tf" else runner(source, feeds, outputs, options)
+        # --layout/--target_layout: the IR's interface is the source's, transposed
+        moved = graph.meta.get("layout_transposes", {})
+        src_feeds = dict(feeds)
+        for name, (kind, order) in moved.items():
+            if kind == "input" and name in src_feeds:
+                src_feeds[name] = np.ascontiguousarray(np.transpose(feeds[name], np.argsort(order)))
+        ref = runner(source, src_feeds, outputs) if framework != "tf" else runner(source, src_feeds, outputs, options)
+        for name, (kind, order) in moved.items():
+            if kind == "output" and name in ref:
+                ref[name] = np.ascontiguousarray(np.transpose(ref[name], order))
     got = run_ir(xml, feeds, outputs)
     results = compare(ref, got, options.fp16)
     atol, rtol = TOLERANCES[options.fp16]
