@@ -47,12 +47,13 @@ def cli() -> None:
 @click.option("--signature", help="TensorFlow: the SavedModel signature to convert (default serving_default).")
 @click.option("--input_meta_graph", help="TensorFlow: a .meta graph (instead of MODEL), with --input_checkpoint.")
 @click.option("--input_checkpoint", help="TensorFlow: the checkpoint (prefix or directory) of --input_meta_graph.")
+@click.option("--disable_fusing", is_flag=True, help="Keep BatchNorm/Scale/Mul/Add as they are (no fusion passes).")
 @click.option("--validate", is_flag=True, help="Run the source framework and the IR on the same inputs and compare.")
 @click.option("--validate_seed", default=0, show_default=True, help="Seed of --validate's random inputs.")
 def convert_cmd(model, input_model, framework, output_dir, model_name, data_type, compress_to_fp16, inputs, outputs,
                 input_shape, layout, source_layout, target_layout, extensions, log_level, input_model_is_text,
-                saved_model_dir, saved_model_tags, signature, input_meta_graph, input_checkpoint, validate,
-                validate_seed) -> None:
+                saved_model_dir, saved_model_tags, signature, input_meta_graph, input_checkpoint, disable_fusing,
+                validate, validate_seed) -> None:
     """Convert MODEL to OpenVINO IR in --output_dir."""
     logging.basicConfig(level=log_level.upper(), format="[ %(levelname)s ] %(message)s")
     path = model or input_model or saved_model_dir or input_meta_graph
@@ -63,7 +64,8 @@ def convert_cmd(model, input_model, framework, output_dir, model_name, data_type
         from . import convert, save
         kwargs = dict(framework=framework, output_dir=output_dir, model_name=model_name, data_type=data_type,
                       inputs=inputs, outputs=outputs, input_shape=input_shape, extensions=list(extensions),
-                      log_level=log_level, layout=layout, source_layout=source_layout, target_layout=target_layout)
+                      log_level=log_level, layout=layout, source_layout=source_layout, target_layout=target_layout,
+                      disable_fusing=disable_fusing)
         tf_kwargs = dict(input_model_is_text=input_model_is_text, saved_model_dir=saved_model_dir,
                          saved_model_tags=saved_model_tags, signature=signature, input_meta_graph=input_meta_graph,
                          input_checkpoint=input_checkpoint)

@@ -52,6 +52,7 @@ class ConvertOptions:
     extensions: list[str] = field(default_factory=list)
     log_level: str = "WARNING"
     fold_constants: bool = True
+    disable_fusing: bool = False
     layout: list[LayoutSpec] = field(default_factory=list)
     source_layout: list[LayoutSpec] = field(default_factory=list)
     target_layout: list[LayoutSpec] = field(default_factory=list)

@@ -56,7 +56,8 @@ def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
 
     layout = [("transpose_sinking", transpose_sinking.run)]
     fold = [("fold_constants", fold_constants.run)] if options.fold_constants else []
-    fuse = [("fold_scale_shift", fold_scale_shift.run), ("fold_batch_norm_into_conv", fold_batch_norm_into_conv.run)]
+    fuse = [] if options.disable_fusing else [("fold_scale_shift", fold_scale_shift.run),
+                                              ("fold_batch_norm_into_conv", fold_batch_norm_into_conv.run)]
     compress = [("compress_to_fp16", compress_to_fp16.run)] if options.fp16 else []
     finalize = [("eliminate_dead_code", eliminate_dead_code.run)]
     return layout + fold + fuse + preprocess_passes(options) + compress + finalize

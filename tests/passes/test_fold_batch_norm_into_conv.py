@@ -70,3 +70,12 @@ def test_refuses_when_the_input_is_not_a_convolution(tmp_path: Path) -> None:
     graph = mo.convert(tmp_path / "model.onnx")
     bn = next(n for n in graph.nodes if n.op == "BatchNormInference")
     assert fold_batch_norm_into_conv.match(bn) == "input comes from Relu, not a convolution"
+
+
+def test_disable_fusing_keeps_the_batch_norm(tmp_path: Path) -> None:
+    model = _conv_bn(1, True)
+    x = RNG.standard_normal((1, 4, 6, 6)).astype(np.float32)
+    run_onnx_vs_ir(model, {"x": x}, tmp_path, rtol=1e-5, atol=1e-5, disable_fusing=True)
+    graph = mo.convert(tmp_path / "model.onnx", disable_fusing=True)
+    assert graph.op_counts()["BatchNormInference"] == 1
+    assert not any(r.name.startswith("fold_") and r.name != "fold_constants" for r in graph.meta["reports"])
