@@ -186,3 +186,43 @@ if "Bucketize" not in OPS:
         """Index of the bucket (sorted boundaries in input 1) of every element; with_right_bound:
         buckets are (b[i-1], b[i]], else [b[i-1], b[i])."""
         return [(a["output_type"], ins[0].shape)]
+
+
+def _patch_dim(d: int, k: int, s: int, r: int, pad: str) -> int:
+    """Number of patch positions along one spatial dim (TF's VALID / SAME rule)."""
+    if d < 0:
+        return -1
+    if pad == "valid":
+        k_eff = (k - 1) * r + 1
+        return max(0, (d - k_eff) // s + 1)
+    return -(-d // s)
+
+
+if "ExtractImagePatches" not in OPS:
+    @op("ExtractImagePatches", "opset3", {"sizes": ("ints",), "strides": ("ints",), "rates": ("ints",),
+                                          "auto_pad": ("str", "valid")}, inputs=(1, 1))
+    def extract_image_patches(ins, a):
+        """Patches of sizes [kh, kw] (dilated by rates, stepped by strides) of an NCHW image as
+        channels: [N, C * kh * kw, out_h, out_w]."""
+        x = ins[0]
+        if a["auto_pad"] not in ("valid", "same_upper", "same_lower"):
+            raise OpError(f"unknown auto_pad {a['auto_pad']!r}")
+        if x.shape is None:
+            return [(x.etype, (-1, -1, -1, -1))]
+        if len(x.shape) != 4:
+            raise OpError("ExtractImagePatches needs a 4-D input")
+        n, c, h, w = x.shape
+        kh, kw = a["sizes"]
+        ch = -1 if c < 0 else c * kh * kw
+        return [(x.etype, (n, ch, _patch_dim(h, kh, a["strides"][0], a["rates"][0], a["auto_pad"]),
+                           _patch_dim(w, kw, a["strides"][1], a["rates"][1], a["auto_pad"])))]
+
+if "FakeQuantize" not in OPS:
+    @op("FakeQuantize", "opset1", {"levels": ("int",), "auto_broadcast": ("str", "numpy")}, inputs=(5, 5))
+    def fake_quantize(ins, a):
+        """x clamped to [in_low, in_high], quantized to ``levels`` steps, mapped to [out_low, out_high]."""
+        from ..shapes import broadcast
+        shape = ins[0].shape
+        for v in ins[1:]:
+            shape = broadcast(shape, v.shape)
+        return [(ins[0].etype, shape)]

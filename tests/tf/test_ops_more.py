@@ -241,3 +241,69 @@ def test_functional_if_is_a_clear_error(tmp_path):
         return tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0)
     with pytest.raises(MoError, match="not supported yet"):
         check_tf_fn(f, [rnd(3)], tmp_path)
+
+
+# ----------------------------------------------------------------------------- more ops
+def test_extract_image_patches(tmp_path):
+    def f(x):
+        return (tf.image.extract_patches(x, [1, 3, 3, 1], [1, 2, 2, 1], [1, 1, 1, 1], "SAME"),
+                tf.image.extract_patches(x, [1, 2, 3, 1], [1, 1, 2, 1], [1, 2, 1, 1], "VALID"))
+    check_tf_fn(f, [rnd(1, 7, 8, 3)], tmp_path)
+
+
+def test_fake_quant(tmp_path):
+    def f(x):
+        return (tf.quantization.fake_quant_with_min_max_args(x, -1.0, 1.5, num_bits=8),
+                tf.quantization.fake_quant_with_min_max_vars(x, tf.constant(-0.7), tf.constant(1.3), num_bits=4,
+                                                             narrow_range=True),
+                tf.quantization.fake_quant_with_min_max_vars_per_channel(x, tf.constant([-1.0, -0.5, -2.0]),
+                                                                         tf.constant([1.0, 2.0, 0.5])))
+    check_tf_fn(f, [rnd(2, 4, 3) * 2], tmp_path, atol=1e-5)
+
+
+@pytest.mark.parametrize("align", [False, True])
+def test_resize_bicubic(tmp_path, align):
+    """TF evaluates the cubic kernel from a 1024-entry table: agreement to ~2e-3 on N(0, 1) data."""
+    check_tf_fn(lambda x: tf.compat.v1.image.resize_bicubic(x, [7, 9], align_corners=align),
+                [rnd(1, 4, 5, 2)], tmp_path, atol=3e-3)
+
+
+def test_resize_bicubic_half_pixel_is_a_clear_error(tmp_path):
+    from mo.errors import MoError
+    with pytest.raises(MoError, match="half_pixel_centers"):
+        check_tf_fn(lambda x: tf.compat.v1.image.resize_bicubic(x, [7, 9], half_pixel_centers=True),
+                    [rnd(1, 4, 5, 2)], tmp_path)
+
+
+def test_unique_segments(tmp_path):
+    def f(x, ids):
+        y, idx = tf.unique(ids)
+        return y, idx, tf.math.unsorted_segment_sum(x, ids, 5), tf.math.segment_sum(x, tf.sort(ids))
+    check_tf_fn(f, [rnd(6, 2), np.array([3, 1, 3, 0, 1, 4], np.int32)], tmp_path)
+
+
+def test_sparse_to_dense(tmp_path):
+    def f(v):
+        return tf.raw_ops.SparseToDense(sparse_indices=[[0, 2], [1, 1]], output_shape=[2, 3], sparse_values=v,
+                                        default_value=-1.0)
+    check_tf_fn(f, [rnd(2)], tmp_path)
+
+
+def test_roll_broadcast_args_bitwise(tmp_path):
+    def f(x, a, b):
+        s = tf.raw_ops.BroadcastArgs(s0=tf.shape(x)[1:], s1=tf.constant([4, 1]))
+        return (tf.roll(x, [1, -2], [0, 2]), tf.roll(x, 5, 1), tf.zeros(s) + 1.0, tf.bitwise.bitwise_and(a, b),
+                tf.bitwise.bitwise_or(a, b), tf.bitwise.bitwise_xor(a, b), tf.bitwise.invert(a),
+                tf.bitwise.left_shift(a, 2), tf.bitwise.right_shift(b, 1))
+    check_tf_fn(f, [rnd(3, 4, 5), np.array([1, 6, 12], np.int32), np.array([3, 5, 9], np.int32)], tmp_path)
+
+
+def test_more_math(tmp_path):
+    def f(x, y):
+        return (tf.math.log1p(tf.abs(x)), tf.math.expm1(x), tf.math.atan2(y, x), tf.math.xlogy(x * 0, tf.abs(y)),
+                tf.math.xlogy(x, tf.abs(y) + 1), tf.math.xdivy(x, y))
+    x = rnd(12)
+    y = rnd(12)
+    x[:3] = [0.0, 0.0, -1.0]
+    y[:3] = [1.0, -1.0, 0.0]
+    check_tf_fn(f, [x, y], tmp_path, atol=1e-5)

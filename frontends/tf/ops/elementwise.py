@@ -178,3 +178,32 @@ def cast(g: TfContext, x: Value, *, DstT: int, Truncate: bool = False) -> Value:
 
 def _np(x: Value) -> np.ndarray | None:
     return x.const_value()
+
+
+@tf_ops.op("Log1p")
+def log1p(g: TfContext, x: Value) -> Value:
+    return g.op("Log", g.op("Add", x, g.scalar_like(1.0, x)))
+
+
+@tf_ops.op("Expm1")
+def expm1(g: TfContext, x: Value) -> Value:
+    return g.op("Subtract", g.op("Exp", x), g.scalar_like(1.0, x))
+
+
+@tf_ops.op("Swish")
+def swish(g: TfContext, x: Value) -> Value:
+    return g.op("Swish", x)
+
+
+@tf_ops.op("Xlogy")
+def xlogy(g: TfContext, x: Value, y: Value) -> Value:
+    """x * log(y), 0 where x == 0."""
+    zero = g.scalar_like(0, x)
+    return g.op("Select", g.op("Equal", x, zero), zero, g.op("Multiply", x, g.op("Log", y)))
+
+
+@tf_ops.op("Xdivy")
+def xdivy(g: TfContext, x: Value, y: Value) -> Value:
+    """x / y, 0 where x == 0."""
+    zero = g.scalar_like(0, x)
+    return g.op("Select", g.op("Equal", x, zero), zero, g.op("Divide", x, y))

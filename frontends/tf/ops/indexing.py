@@ -122,3 +122,111 @@ def div_no_nan(g: TfContext, x: Value, y: Value) -> Value:
 def functional_control_flow(g: TfContext, *xs: Value, **attrs) -> Value:
     raise ValueError(f"functional control flow ({g.op_type}) is not supported yet (If/While); "
                      "TF1 cond (Switch/Merge) on a constant predicate is")
+
+
+@tf_ops.op("Unique")
+def unique(g: TfContext, x: Value, *, out_idx: int = 3):
+    """Unique elements of a 1-D tensor in order of first occurrence, and each element's index among them."""
+    et = dtype_to_etype(out_idx)
+    outs = g.op("Unique", x, sorted=False, index_element_type=et, count_element_type=et)
+    return outs[0], outs[2]
+
+
+@tf_ops.op(["UnsortedSegmentSum", "SegmentSum"])
+def segment_sum(g: TfContext, data: Value, ids: Value, num: Value | None = None) -> Value:
+    """Sum of the rows of ``data`` sharing a segment id; SegmentSum has max(id) + 1 segments."""
+    ids64 = g.op("Convert", ids, destination_type="i64")
+    if num is None:
+        flat = g.op("Reshape", ids64, g.i64([-1]), special_zero=False)
+        num = g.op("Add", g.op("ReduceMax", flat, g.i64([0]), keep_dims=True), g.i64([1]))
+    else:
+        num = g.op("Reshape", g.op("Convert", num, destination_type="i64"), g.i64([1]), special_zero=False)
+    rest = g.op("Slice", g.op("ShapeOf", data), g.i64([ids.rank if ids.rank is not None else 1]),
+                g.i64([np.iinfo(np.int64).max]), g.i64([1]))
+    if ids.rank is None:
+        raise ValueError(f"{g.op_type} needs segment ids of known rank")
+    zeros = g.op("Broadcast", g.scalar_like(0, data), g.op("Concat", num, rest, axis=0))
+    return g.op("ScatterNDUpdate", zeros, g.op("Unsqueeze", ids64, g.i64([-1])), data, reduction="sum")
+
+
+@tf_ops.op("SparseToDense")
+def sparse_to_dense(g: TfContext, indices: Value, shape: Value, values: Value, default: Value, *,
+                    validate_indices: bool = True) -> Value:
+    """A tensor of ``shape`` filled with ``default``, ``values`` written at ``indices`` ([N, rank], [N] or scalar)."""
+    dense = g.op("Broadcast", default, shape)
+    idx = indices
+    if indices.rank == 1:
+        idx = g.op("Unsqueeze", indices, g.i64([-1])) if (shape.shape or (1,))[0] == 1 else \
+            g.op("Unsqueeze", indices, g.i64([0]))
+    elif indices.rank == 0:
+        idx = g.op("Reshape", indices, g.i64([1, 1]), special_zero=False)
+    n = g.op("Gather", g.op("ShapeOf", idx), g.i64([0]), g.i64(0))
+    vals = g.op("Broadcast", values, n) if values.rank == 0 else values
+    return g.op("ScatterNDUpdate", dense, idx, vals)
+
+
+@tf_ops.op("Roll")
+def roll(g: TfContext, x: Value, shift: Value, axis: Value) -> Value:
+    """Circular shift: per axis, the last ``shift`` items move to the front (two Slices and a Concat)."""
+    shifts = [int(v) for v in g.const_value(shift, "Roll shift").reshape(-1)]
+    axes = [int(v) for v in g.const_value(axis, "Roll axis").reshape(-1)]
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    total: dict[int, int] = {}
+    for s, a in zip(shifts, axes):
+        a = a + x.rank if a < 0 and x.rank is not None else a
+        total[a] = total.get(a, 0) + s
+    for a, s in total.items():
+        if x.shape is None or x.shape[a] < 0:
+            raise ValueError("Roll needs a static size of each rolled axis")
+        d = x.shape[a]
+        s %= d
+        if s == 0:
+            continue
+        head = g.op("Slice", x, g.i64([d - s]), g.i64([d]), g.i64([1]), g.i64([a]))
+        tail = g.op("Slice", x, g.i64([0]), g.i64([d - s]), g.i64([1]), g.i64([a]))
+        x = g.op("Concat", head, tail, axis=a)
+    return x
+
+
+@tf_ops.op("BroadcastArgs")
+def broadcast_args(g: TfContext, s0: Value, s1: Value) -> Value:
+    """The broadcast of two shapes: the shape of zeros(s0) + zeros(s1) (folded when both are constant)."""
+    z0 = g.op("Broadcast", g.const(np.int8(0)), s0)
+    z1 = g.op("Broadcast", g.const(np.int8(0)), s1)
+    return g.op("ShapeOf", g.op("Add", z0, z1), output_type=s0.etype)
+
+
+_BITWISE = {"BitwiseAnd": "BitwiseAnd", "BitwiseOr": "BitwiseOr", "BitwiseXor": "BitwiseXor",
+            "LeftShift": "BitwiseLeftShift", "RightShift": "BitwiseRightShift"}
+
+
+def _bitwise(ov_type: str):
+    def convert(g: TfContext, x: Value, y: Value) -> Value:
+        return g.op(ov_type, x, y)
+    convert.__doc__ = f"TF bitwise op -> {ov_type}"
+    return convert
+
+
+for _tf, _ov in _BITWISE.items():
+    tf_ops.add([_tf], _bitwise(_ov))
+
+
+@tf_ops.op("Invert")
+def invert(g: TfContext, x: Value) -> Value:
+    return g.op("BitwiseNot", x)
+
+
+@tf_ops.op("Atan2")
+def atan2(g: TfContext, y: Value, x: Value) -> Value:
+    """atan(y / x) moved to the right quadrant: +pi for x < 0, y >= 0; -pi for x < 0, y < 0;
+    +-pi/2 for x == 0."""
+    zero = g.scalar_like(0, x)
+    pi = g.scalar_like(np.pi, x)
+    safe_x = g.op("Select", g.op("Equal", x, zero), g.scalar_like(1, x), x)
+    base = g.op("Atan", g.op("Divide", y, safe_x))
+    y_neg = g.op("Less", y, zero)
+    shift = g.op("Select", y_neg, g.op("Negative", pi), pi)
+    res = g.op("Select", g.op("Less", x, zero), g.op("Add", base, shift), base)
+    half = g.op("Multiply", g.op("Sign", y), g.scalar_like(np.pi / 2, x))
+    return g.op("Select", g.op("Equal", x, zero), half, res)

@@ -148,3 +148,64 @@ def non_max_suppression(g: TfContext, boxes: Value, scores: Value, max_out: Valu
     if g.op_type == "NonMaxSuppressionV5":
         return idx, sc, count
     return idx
+
+
+@tf_ops.op("ExtractImagePatches")
+def extract_image_patches(g: TfContext, x: Value, *, ksizes: list, strides: list, rates: list,
+                          padding: str) -> Value:
+    """NHWC patches as channels (kh, kw, C order): OpenVINO's ExtractImagePatches on NCHW."""
+    pad = {"SAME": "same_upper", "VALID": "valid"}.get(padding)
+    if pad is None:
+        raise ValueError(f"padding {padding!r} is not supported")
+    y = g.op("ExtractImagePatches", g.to_nchw(x), sizes=[int(v) for v in ksizes[1:3]],
+             strides=[int(v) for v in strides[1:3]], rates=[int(v) for v in rates[1:3]], auto_pad=pad)
+    return g.to_nhwc(y)
+
+
+def _nudged_range(lo: np.ndarray, hi: np.ndarray, num_bits: int, narrow_range: bool):
+    """TF's fake-quant range: min/max moved so that 0.0 is exactly representable."""
+    # float32 arithmetic, as TF's kernel (127.5 in exact math can be 127.49999 there)
+    q_min = np.float32(1.0 if narrow_range else 0.0)
+    q_max = np.float32(2 ** num_bits - 1)
+    lo = np.asarray(lo, np.float32)
+    hi = np.asarray(hi, np.float32)
+    scale = ((hi - lo) / (q_max - q_min)).astype(np.float32)
+    zp_from_min = (q_min - lo / scale).astype(np.float32)
+    # inside [q_min, q_max] the value is >= 0, so floor(v + 0.5) is TF's round-half-away-from-zero
+    zp = np.clip(np.floor(zp_from_min + np.float32(0.5)), q_min, q_max).astype(np.float32)
+    return ((q_min - zp) * scale).astype(np.float32), ((q_max - zp) * scale).astype(np.float32), \
+        int(q_max - q_min + 1)
+
+
+def _fake_quant(g: TfContext, x: Value, lo: np.ndarray, hi: np.ndarray, num_bits: int, narrow_range: bool) -> Value:
+    nlo, nhi, levels = _nudged_range(lo, hi, num_bits, narrow_range)
+    a, b = g.const(nlo), g.const(nhi)
+    return g.op("FakeQuantize", x, a, b, a, b, levels=levels)
+
+
+@tf_ops.op("FakeQuantWithMinMaxArgs")
+def fake_quant_args(g: TfContext, x: Value, *, min: float = -6.0, max: float = 6.0,  # noqa: A002
+                    num_bits: int = 8, narrow_range: bool = False) -> Value:
+    return _fake_quant(g, x, np.float32(min), np.float32(max), num_bits, narrow_range)
+
+
+@tf_ops.op(["FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel"])
+def fake_quant_vars(g: TfContext, x: Value, lo: Value, hi: Value, *, num_bits: int = 8,
+                    narrow_range: bool = False) -> Value:
+    """Fake quantization with constant (frozen) min/max, per tensor or per last-axis channel."""
+    return _fake_quant(g, x, g.const_value(lo, f"{g.op_type} min"), g.const_value(hi, f"{g.op_type} max"),
+                       num_bits, narrow_range)
+
+
+@tf_ops.op("ResizeBicubic")
+def resize_bicubic(g: TfContext, x: Value, size: Value, *, align_corners: bool = False,
+                   half_pixel_centers: bool = False) -> Value:
+    """Bicubic resize of H, W (axes 1, 2) with Keys' kernel a = -0.75 (TF's legacy mode; TF samples
+    the kernel from a 1024-entry table, so results differ by ~1e-3). half_pixel_centers (a = -0.5,
+    out-of-image taps dropped and the weights renormalized) has no OpenVINO equivalent."""
+    if half_pixel_centers:
+        raise ValueError("ResizeBicubic with half_pixel_centers is not supported (TF renormalizes the "
+                         "weights at the border, OpenVINO's cubic Interpolate does not)")
+    ctm = "align_corners" if align_corners else "asymmetric"
+    return g.op("Interpolate", x, size, g.i64([1, 2]), mode="cubic", shape_calculation_mode="sizes",
+                coordinate_transformation_mode=ctm, cube_coeff=-0.75)
