@@ -307,3 +307,12 @@ def test_more_math(tmp_path):
     x[:3] = [0.0, 0.0, -1.0]
     y[:3] = [1.0, -1.0, 0.0]
     check_tf_fn(f, [x, y], tmp_path, atol=1e-5)
+
+
+@pytest.mark.parametrize("crop", [(3, 4), (1, 2)])
+def test_crop_and_resize(tmp_path, crop):
+    boxes = np.array([[0.1, 0.2, 0.8, 0.9], [0.5, 0.0, 0.2, 1.0], [-0.2, 0.3, 1.3, 0.6]], np.float32)
+
+    def f(img, b):
+        return tf.image.crop_and_resize(img, b, [1, 0, 1], crop, extrapolation_value=-2.0)
+    check_tf_fn(f, [rnd(2, 6, 7, 3), boxes], tmp_path, atol=1e-5)

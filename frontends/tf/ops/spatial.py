@@ -209,3 +209,48 @@ def resize_bicubic(g: TfContext, x: Value, size: Value, *, align_corners: bool =
     ctm = "align_corners" if align_corners else "asymmetric"
     return g.op("Interpolate", x, size, g.i64([1, 2]), mode="cubic", shape_calculation_mode="sizes",
                 coordinate_transformation_mode=ctm, cube_coeff=-0.75)
+
+
+@tf_ops.op("CropAndResize")
+def crop_and_resize(g: TfContext, image: Value, boxes: Value, box_ind: Value, crop_size: Value, *,
+                    method: str = "bilinear", extrapolation_value: float = 0.0) -> Value:
+    """Bilinear crops [num_boxes, ch, cw, C] of image[box_ind] at normalized boxes (y1, x1, y2, x2).
+
+    Sample i of a crop sits at y1 + i * (y2 - y1) / (ch - 1) (the box centre when ch == 1) in
+    [0, 1] image coordinates: GridSample with align_corners maps 2 * y - 1 to the same pixel.
+    Samples outside the image take ``extrapolation_value``.
+    """
+    if method != "bilinear":
+        raise ValueError(f"CropAndResize method {method!r} is not supported (only bilinear)")
+    ch, cw = (int(v) for v in g.const_value(crop_size, "CropAndResize crop_size").reshape(-1))
+    f = image.etype if image.etype.startswith(("f", "bf")) else "f32"
+    img = image if image.etype == f else g.op("Convert", image, destination_type=f)
+    bx = boxes if boxes.etype == f else g.op("Convert", boxes, destination_type=f)
+    src = g.op("Gather", img, box_ind, g.i64(0))
+
+    def coords(k0: int, k1: int, n: int) -> Value:
+        lo = g.op("Gather", bx, g.i64([k0]), g.i64(1))      # [B, 1]
+        hi = g.op("Gather", bx, g.i64([k1]), g.i64(1))
+        if n == 1:
+            return g.op("Multiply", g.op("Add", lo, hi), g.scalar_like(0.5, bx))
+        t = g.const(np.arange(n, dtype=np.float32) / np.float32(n - 1))
+        if f != "f32":
+            t = g.op("Convert", t, destination_type=f)
+        return g.op("Add", lo, g.op("Multiply", g.op("Subtract", hi, lo), t))  # [B, n]
+
+    ys = g.op("Unsqueeze", coords(0, 2, ch), g.i64([2]))   # [B, ch, 1]
+    xs = g.op("Unsqueeze", coords(1, 3, cw), g.i64([1]))   # [B, 1, cw]
+    two, one = g.scalar_like(2.0, bx), g.scalar_like(1.0, bx)
+    gy = g.op("Subtract", g.op("Multiply", ys, two), one)
+    gx = g.op("Subtract", g.op("Multiply", xs, two), one)
+    zeros = g.op("Multiply", g.op("Add", gx, gy), g.scalar_like(0.0, bx))  # [B, ch, cw]
+    grid = g.op("Concat", g.op("Unsqueeze", g.op("Add", gx, zeros), g.i64([3])),
+                g.op("Unsqueeze", g.op("Add", gy, zeros), g.i64([3])), axis=3)
+    y = g.op("GridSample", g.to_nchw(src), grid, align_corners=True, mode="bilinear", padding_mode="border")
+    y = g.to_nhwc(y)
+    zero = g.scalar_like(0.0, bx)
+    inside = g.op("LogicalAnd",
+                  g.op("LogicalAnd", g.op("GreaterEqual", ys, zero), g.op("LessEqual", ys, one)),
+                  g.op("LogicalAnd", g.op("GreaterEqual", xs, zero), g.op("LessEqual", xs, one)))
+    y = g.op("Select", g.op("Unsqueeze", inside, g.i64([3])), y, g.scalar_like(extrapolation_value, y))
+    return y if y.etype == "f32" else g.op("Convert", y, destination_type="f32")
