@@ -41,6 +41,19 @@ MERGE_OPS = frozenset({"Merge", "RefMerge"})
 LOOP_OPS = frozenset({"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond"})
 
 
+# nodes that feed a training pipeline its data: their outputs become Parameters
+DATA_SOURCE_OPS = frozenset({"IteratorGetNext", "IteratorGetNextSync", "QueueDequeueV2", "QueueDequeueManyV2",
+                             "QueueDequeueUpToV2", "QueueDequeue", "QueueDequeueMany", "QueueDequeueUpTo"})
+
+
+def _num_component_outputs(n) -> int:
+    """How many tensors an iterator/queue dequeue node yields (its component type list)."""
+    for key in ("output_types", "component_types"):
+        if key in n.attr:
+            return max(1, len(n.attr[key].list.type))
+    return 1
+
+
 @dataclass(slots=True)
 class TfModel:
     """A frozen GraphDef plus the names of its interface.
@@ -231,13 +244,17 @@ def read_model(path: str, options: ConvertOptions) -> TfModel:
 
 
 def _has_data_outputs(op: str) -> bool:
-    """False for op types that declare no outputs (Assign*/Save/NoOp...); unknown ops count as having some."""
+    """False for op types that declare no outputs (Assign*/Save/NoOp...) or only string/handle
+    outputs (datasets, iterators); unknown ops count as having some."""
     try:
         from tensorflow.python.framework import op_def_registry
         od = op_def_registry.get(op)
     except Exception:  # noqa: BLE001
         od = None
-    return od is None or len(od.output_arg) > 0
+    if od is None:
+        return True
+    # strings, resources and variants (dataset/iterator handles) are not model outputs
+    return any(a.type not in (7, 20, 21) for a in od.output_arg) and "Dataset" not in op and "Iterator" not in op
 
 
 _TRAINING_PREFIXES = ("Assign", "ResourceApply", "Apply", "Save", "Restore", "ResourceSparseApply", "SparseApply")
@@ -299,6 +316,10 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
         in_extra = {}
     else:
         in_refs = [n.name + ":0" for n in gd.node if n.op == "Placeholder"]
+        # a training pipeline's data source (iterator / queue) becomes the model's inputs
+        for n in gd.node:
+            if n.op in DATA_SOURCE_OPS:
+                in_refs += [f"{n.name}:{k}" for k in range(_num_component_outputs(n))]
         in_extra = {}
     auto_inputs = not options.inputs and not model.inputs
     iface_names = {_norm_ref(r): list(extra) for r, extra in model.inputs}
@@ -354,7 +375,8 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     # ---- every unsupported op at once
     if auto_inputs:
         # only the Placeholders the outputs need become inputs (labels etc. of a training graph do not)
-        in_refs = [r for r in in_refs if split_input(r)[0] in state]
+        used = {_norm_ref(x) for n in order for x in n.input if not x.startswith("^")} | set(out_refs)
+        in_refs = [r for r in in_refs if r in used]
         cut_nodes = {split_input(r)[0] for r in in_refs}
     if options.input_shape and len(options.input_shape) != len(in_refs):
         raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(in_refs)} input(s)")
@@ -434,6 +456,12 @@ def _declared_type(n, port: int) -> tuple[str | None, tuple[int, ...] | None]:
             et = dtype_to_etype(n.attr[key].type)
             break
     shape = None
+    if n.op in DATA_SOURCE_OPS:
+        types = n.attr["output_types"] if "output_types" in n.attr else n.attr.get("component_types")
+        if types is not None and len(types.list.type) > port:
+            et = dtype_to_etype(types.list.type[port])
+        if "output_shapes" in n.attr and len(n.attr["output_shapes"].list.shape) > port:
+            shape = shape_from_proto(n.attr["output_shapes"].list.shape[port])
     if "shape" in n.attr and n.attr["shape"].WhichOneof("value") == "shape":
         shape = shape_from_proto(n.attr["shape"].shape)
     elif "_output_shapes" in n.attr and len(n.attr["_output_shapes"].list.shape) > port:

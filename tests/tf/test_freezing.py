@@ -159,3 +159,31 @@ def test_const_predicate_nested_cond(tmp_path, pred):
     mo.save(graph, xml)
     want = x_val * 2.0 if pred else np.exp(x_val) + 3.0
     np.testing.assert_allclose(ov_infer(xml, {"x": x_val})["out"], want, rtol=1e-6)
+
+
+def test_iterator_input_pipeline(tmp_path):
+    """A TF1 graph fed by a tf.data iterator: the image component becomes the input, the labels
+    component (loss only), the iterator, optimizer and saver are gone."""
+    g = tf.Graph()
+    with g.as_default():
+        ds = tf.data.Dataset.from_tensor_slices((np.zeros((8, 4), np.float32), np.zeros(8, np.int64))).batch(2)
+        images, labels = v1.data.make_one_shot_iterator(ds).get_next()
+        w = v1.get_variable("w", [4, 3])
+        logits = tf.matmul(images, w)
+        tf.identity(tf.nn.sigmoid(logits), name="out")
+        loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+        v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        saver = v1.train.Saver()
+        with v1.Session(graph=g) as s:
+            s.run(v1.global_variables_initializer())
+            prefix = saver.save(s, str(tmp_path / "model"))
+            w_val = s.run(w)
+    graph = mo.convert("", input_meta_graph=str(tmp_path / "model.meta"), input_checkpoint=prefix)
+    assert len(graph.inputs) == 1 and "IteratorGetNext:0" in graph.inputs[0].names
+    assert graph.inputs[0].shape == (-1, 4)
+    assert [v.names for v in graph.outputs] and "out" in graph.outputs[0].names and len(graph.outputs) == 1
+    xml = tmp_path / "ir" / "model.xml"
+    mo.save(graph, xml)
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    got = ov_infer(xml, {"IteratorGetNext:0": x})["out"]
+    np.testing.assert_allclose(got, 1 / (1 + np.exp(-(x @ w_val))), rtol=1e-5, atol=1e-6)
