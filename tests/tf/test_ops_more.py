@@ -316,3 +316,14 @@ def test_crop_and_resize(tmp_path, crop):
     def f(img, b):
         return tf.image.crop_and_resize(img, b, [1, 0, 1], crop, extrapolation_value=-2.0)
     check_tf_fn(f, [rnd(2, 6, 7, 3), boxes], tmp_path, atol=1e-5)
+
+
+def test_tensor_scatter_permutation_linspace_contrast(tmp_path):
+    def f(x, img):
+        return (tf.tensor_scatter_nd_update(x, [[0], [2]], [[9.0, 9.0], [8.0, 8.0]]),
+                tf.tensor_scatter_nd_add(x, [[1, 1], [1, 1]], [1.0, 2.0]),
+                tf.tensor_scatter_nd_max(x, [[3]], [[0.0, 0.0]]),
+                tf.math.invert_permutation(tf.constant([2, 0, 3, 1])) + tf.cast(tf.size(x), tf.int32) * 0,
+                tf.linspace(x[0, 0], 4.0, 5), tf.image.adjust_contrast(img, 1.7),
+                tf.compat.v1.Print(x, [x]) * 2.0)
+    check_tf_fn(f, [rnd(4, 2), rnd(2, 3, 4, 3)], tmp_path, atol=1e-5)

@@ -207,3 +207,9 @@ def xdivy(g: TfContext, x: Value, y: Value) -> Value:
     """x / y, 0 where x == 0."""
     zero = g.scalar_like(0, x)
     return g.op("Select", g.op("Equal", x, zero), zero, g.op("Divide", x, y))
+
+
+@tf_ops.op("Print")
+def print_(g: TfContext, x: Value, *rest: Value) -> Value:
+    """tf.Print passes its first input through (the printing is a side effect)."""
+    return x

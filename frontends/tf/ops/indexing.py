@@ -230,3 +230,44 @@ def atan2(g: TfContext, y: Value, x: Value) -> Value:
     res = g.op("Select", g.op("Less", x, zero), g.op("Add", base, shift), base)
     half = g.op("Multiply", g.op("Sign", y), g.scalar_like(np.pi / 2, x))
     return g.op("Select", g.op("Equal", x, zero), half, res)
+
+
+@tf_ops.op(["TensorScatterUpdate", "TensorScatterAdd", "TensorScatterMax", "TensorScatterMin"])
+def tensor_scatter(g: TfContext, x: Value, indices: Value, updates: Value) -> Value:
+    """x with slices at ``indices`` replaced by (or reduced with) ``updates``."""
+    red = {"TensorScatterUpdate": "none", "TensorScatterAdd": "sum", "TensorScatterMax": "max",
+           "TensorScatterMin": "min"}[g.op_type]
+    return g.op("ScatterNDUpdate", x, indices, updates, reduction=red)
+
+
+@tf_ops.op("InvertPermutation")
+def invert_permutation(g: TfContext, p: Value) -> Value:
+    """y[p[i]] = i: positions 0..n-1 scattered to the indices p."""
+    it = np.int64 if p.etype == "i64" else np.int32
+    n = g.op("ShapeOf", p, output_type=p.etype)
+    pos = g.op("Range", g.const(it(0)), g.op("Squeeze", n, g.i64([0])), g.const(it(1)), output_type=p.etype)
+    return g.op("ScatterElementsUpdate", g.op("Broadcast", g.const(it(0)), n), p, pos, g.i64(0),
+                reduction="none", use_init_val=True)
+
+
+@tf_ops.op("LinSpace")
+def lin_space(g: TfContext, start: Value, stop: Value, num: Value) -> Value:
+    """num evenly spaced values from start to stop inclusive (start alone when num == 1)."""
+    n = int(g.const_value(num, "LinSpace num").reshape(-1)[0])
+    if n == 1:
+        return g.op("Reshape", start, g.i64([1]), special_zero=False)
+    t = g.const(np.arange(n, dtype=np.float32) / np.float32(n - 1))
+    if start.etype != "f32":
+        t = g.op("Convert", t, destination_type=start.etype)
+    step = g.op("Subtract", stop, start)
+    out = g.op("Add", start, g.op("Multiply", step, t))
+    # the last value is exactly stop, as TF
+    last = g.op("Reshape", stop, g.i64([1]), special_zero=False)
+    return g.op("Concat", g.op("Slice", out, g.i64([0]), g.i64([n - 1]), g.i64([1])), last, axis=0)
+
+
+@tf_ops.op("AdjustContrastv2")
+def adjust_contrast(g: TfContext, x: Value, factor: Value) -> Value:
+    """(x - mean) * factor + mean, the mean over the H, W axes per channel ([..., H, W, C])."""
+    m = g.op("ReduceMean", x, g.i64([-3, -2]), keep_dims=True)
+    return g.op("Add", g.op("Multiply", g.op("Subtract", x, m), factor), m)
