@@ -269,10 +269,30 @@ def _sink_outputs(gd) -> list[str]:
             consumed.add(split_input(ref.lstrip("^"))[0])
         if n.op == "Identity" and n.input and split_input(n.input[0])[0] in switches:
             consumed.add(n.name)  # a cond pivot (switch_t/switch_f): control flow machinery
-    return [n.name + ":0" for n in gd.node if n.name not in consumed and n.op not in NON_OUTPUT_OPS
-            and not n.op.startswith(_TRAINING_PREFIXES) and not n.op.endswith("Summary")
-            and n.op not in SWITCH_OPS and _has_data_outputs(n.op)
-            and not n.name.startswith(("save/", "gradients/", "train/", "Adam", "GradientDescent"))]
+    sinks = [n for n in gd.node if n.name not in consumed and n.op not in NON_OUTPUT_OPS
+             and not n.op.startswith(_TRAINING_PREFIXES) and not n.op.endswith("Summary")
+             and n.op not in SWITCH_OPS and _has_data_outputs(n.op)
+             and not n.name.startswith(("save/", "gradients/", "train/", "Adam", "GradientDescent"))]
+    # a sink that no input feeds (an optimizer slot's ``read``, a constant) is not a model output
+    fed = _fed_by_inputs(gd)
+    return [n.name + ":0" for n in (([n for n in sinks if n.name in fed]) or sinks)]
+
+
+def _fed_by_inputs(gd) -> set[str]:
+    """Names of the nodes that depend (by data edges) on a Placeholder or a data source."""
+    users: dict[str, list[str]] = {}
+    for n in gd.node:
+        for ref in n.input:
+            if not ref.startswith("^"):
+                users.setdefault(split_input(ref)[0], []).append(n.name)
+    stack = [n.name for n in gd.node if n.op in ("Placeholder", "PlaceholderWithDefault") or n.op in DATA_SOURCE_OPS]
+    fed = set(stack)
+    while stack:
+        for u in users.get(stack.pop(), ()):
+            if u not in fed:
+                fed.add(u)
+                stack.append(u)
+    return fed
 
 
 # ----------------------------------------------------------------------------- conversion

@@ -56,11 +56,14 @@ def _tf1_graph(v1_cf: bool = True):
     return g, x, training, labels, train, saver, prob
 
 
-@pytest.fixture(scope="module")
-def tf1_model(tmp_path_factory):
-    """A trained-for-3-steps TF1 graph saved as meta graph + checkpoint, its frozen GraphDef and TF's outputs."""
+@pytest.fixture(scope="module", params=["resource_vars", "ref_vars"])
+def tf1_model(tmp_path_factory, request):
+    """A trained-for-3-steps TF1 graph saved as meta graph + checkpoint, its frozen GraphDef and TF's outputs
+    (with resource variables, and with TF1's ref variables: RefSwitch, VariableV2, optimizer slot reads)."""
     d = tmp_path_factory.mktemp("tf1")
     v1.disable_control_flow_v2()
+    if request.param == "ref_vars":
+        v1.disable_resource_variables()
     try:
         g, x, training, labels, train, saver, prob = _tf1_graph()
         rng = np.random.default_rng(0)
@@ -75,6 +78,7 @@ def tf1_model(tmp_path_factory):
             frozen = v1.graph_util.convert_variables_to_constants(s, g.as_graph_def(), ["prob"])
     finally:
         v1.enable_control_flow_v2()
+        v1.enable_resource_variables()
     (d / "frozen.pb").write_bytes(frozen.SerializeToString())
     assert {"Switch", "Merge"} <= {n.op for n in frozen.node}   # TF's own frozen graph keeps the conds
     return d, prefix, x_val, ref, frozen
