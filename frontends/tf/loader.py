@@ -208,7 +208,7 @@ def read_meta_graph(meta: str, checkpoint: str | None, outputs: list[str]) -> Tf
                 skip.add(getattr(getattr(item, "op", item), "name", ""))
         scopes = tuple(n.rpartition("/")[0] + "/" for n in skip if "/" in n)
         out_nodes = [split_input(o)[0] for o in outputs] or [
-            split_input(o)[0] for o in _sink_outputs(gd)
+            split_input(o)[0] for o in _sink_outputs(gd, fed_only=True)
             if split_input(o)[0] not in skip and not split_input(o)[0].startswith(scopes or ("\0",))]
         if not out_nodes:
             raise InputError(f"{meta}: cannot find the model's outputs; pass --output")
@@ -260,8 +260,12 @@ def _has_data_outputs(op: str) -> bool:
 _TRAINING_PREFIXES = ("Assign", "ResourceApply", "Apply", "Save", "Restore", "ResourceSparseApply", "SparseApply")
 
 
-def _sink_outputs(gd) -> list[str]:
-    """Data outputs of nodes nobody consumes, by data or control edge (training/save machinery excluded)."""
+def _sink_outputs(gd, fed_only: bool = False) -> list[str]:
+    """Data outputs of nodes nobody consumes, by data or control edge (training/save machinery excluded).
+
+    ``fed_only`` (training graphs): sinks no input feeds (an optimizer slot's ``read``, a
+    constant) are left out, unless nothing else is left.
+    """
     consumed = set()
     switches = {n.name for n in gd.node if n.op in SWITCH_OPS}
     for n in gd.node:
@@ -273,9 +277,10 @@ def _sink_outputs(gd) -> list[str]:
              and not n.op.startswith(_TRAINING_PREFIXES) and not n.op.endswith("Summary")
              and n.op not in SWITCH_OPS and _has_data_outputs(n.op)
              and not n.name.startswith(("save/", "gradients/", "train/", "Adam", "GradientDescent"))]
-    # a sink that no input feeds (an optimizer slot's ``read``, a constant) is not a model output
-    fed = _fed_by_inputs(gd)
-    return [n.name + ":0" for n in (([n for n in sinks if n.name in fed]) or sinks)]
+    if fed_only:
+        fed = _fed_by_inputs(gd)
+        sinks = [n for n in sinks if n.name in fed] or sinks
+    return [n.name + ":0" for n in sinks]
 
 
 def _fed_by_inputs(gd) -> set[str]:
