@@ -127,7 +127,8 @@ def test_predicate_frozen_by_input_option(tf1_model, tmp_path):
 
 
 def test_training_true_needs_training_ops(tf1_model):
-    """Freezing training=True selects the dropout branch: the training batch norm (or dropout randomness) is reported, nothing silent."""
+    """Freezing training=True selects the training branches: the training batch norm (or the dropout
+    randomness) is reported, nothing is converted silently."""
     d = tf1_model[0]
     with pytest.raises(MoError, match="training mode|RandomUniform"):
         mo.convert(d / "frozen.pb", inputs="x,training->1")
