@@ -1,9 +1,22 @@
-"""Keras applications with random weights (weights=None, re-drawn with a seeded, variance-preserving
-scale so activations neither vanish nor explode), saved as frozen .pb and as SavedModel, converted
-FP32 and FP16 and run in OpenVINO against TensorFlow.
+"""The eight Keras applications of the TF issue, with random weights, through the whole pipeline.
 
-Tolerances: FP32 max|ir - tf| <= 1e-4 * range(tf); FP16 (weights stored as f16, executed in f32)
-max|ir - tf| <= 2e-2 * range(tf).
+Each model (weights=None, then every weight re-drawn with a seeded, variance-preserving scale so the
+activations neither vanish nor explode) is built once per module, saved as a frozen .pb and as a
+SavedModel, converted by ``mo.convert`` FP32 and FP16 (``data_type="FP16"``: the real FP16
+conversion, weights stored as f16 behind decompression Converts), run in the OpenVINO CPU runtime
+with the f32 precision hint and compared with TensorFlow's output for one seeded input.
+
+Tolerances (max|ir - tf| over the output, divided by the range of TF's output):
+  FP32: <= 1e-4 (measured: 4.4e-6 for MobileNetV2, <= 1e-6 for the other seven).
+  FP16: <= 2e-3, and <= 1.5e-2 for MobileNetV2. Measured: 2e-4 .. 4.5e-4 for seven models
+        (f16 rounding of each weight, 2^-11 relative, accumulated over the layers) and 7.3e-3 for
+        MobileNetV2, the same figure OpenVINO's own converter gives with compress_to_fp16 on this
+        SavedModel (so a property of this model and its weights, not of mo).
+
+Input sizes: the smallest the architectures accept with include_top=True and weights=None, to keep
+the file fast: 64x64 for most, 75x75 for InceptionV3 (its stem needs >= 75) and 71x71 for Xception
+(>= 71). NASNetMobile works at 64x64 too once no ImageNet weights are requested. The whole file
+(8 models built and exported once, 32 conversions and OpenVINO runs) takes about 4 minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -18,9 +31,15 @@ import mo
 
 keras = pytest.importorskip("keras")
 
-SIZE = 64
+SIZES = {"MobileNetV2": 64, "ResNet50": 64, "InceptionV3": 75, "DenseNet121": 64,
+         "EfficientNetB0": 64, "VGG16": 64, "Xception": 71, "NASNetMobile": 64}
+# Transposes transpose_sinking leaves: one at the NHWC input; VGG16 one more before Flatten (NHWC
+# element order); NASNetMobile 9 in its cells; EfficientNetB0 17 (SavedModel) / 33 (.pb) around the
+# squeeze-excitation blocks (not sunk through their Mean yet).
+MAX_TRANSPOSES = {"VGG16": 2, "NASNetMobile": 9, "EfficientNetB0": 33}
 FP32_TOL = 1e-4
-FP16_TOL = 2e-2
+FP16_TOL = 2e-3
+FP16_TOL_MODEL = {"MobileNetV2": 1.5e-2}
 
 
 def reseed_weights(model, seed: int = 0) -> None:
@@ -46,20 +65,21 @@ _CACHE: dict[str, tuple] = {}
 
 
 def build(name: str, tmp_root: Path):
-    """The model saved as frozen .pb and as SavedModel, and TF's output for a seeded input."""
+    """The model saved as frozen .pb and as SavedModel, and TF's output for a seeded input (cached)."""
     if name in _CACHE:
         return _CACHE[name]
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    size = SIZES[name]
     keras.utils.set_random_seed(0)
-    ctor = {"MobileNetV2": keras.applications.MobileNetV2, "ResNet50": keras.applications.ResNet50}[name]
-    model = ctor(weights=None, input_shape=(SIZE, SIZE, 3), classifier_activation=None)
+    model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3),
+                                              classifier_activation=None)
     reseed_weights(model)
-    x = np.random.default_rng(1).standard_normal((1, SIZE, SIZE, 3)).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((1, size, size, 3)).astype(np.float32)
     ref = model(x, training=False).numpy()
     folder = tmp_root / name
     folder.mkdir(parents=True, exist_ok=True)
     fn = tf.function(lambda inp: model(inp, training=False)).get_concrete_function(
-        tf.TensorSpec([1, SIZE, SIZE, 3], tf.float32))
+        tf.TensorSpec([1, size, size, 3], tf.float32))
     frozen = convert_variables_to_constants_v2(fn)
     pb = folder / "model.pb"
     pb.write_bytes(frozen.graph.as_graph_def().SerializeToString())
@@ -70,6 +90,7 @@ def build(name: str, tmp_root: Path):
 
 
 def max_error(got: np.ndarray, ref: np.ndarray) -> float:
+    """max|got - ref| as a fraction of ref's range."""
     return float(np.max(np.abs(got.astype(np.float64) - ref)) / np.ptp(ref))
 
 
@@ -79,17 +100,17 @@ def root(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["MobileNetV2", "ResNet50"])
+@pytest.mark.parametrize("name", list(SIZES))
 @pytest.mark.parametrize("fmt", ["pb", "saved_model"])
-def test_keras_application(root, name, fmt):
-    """FP32 and FP16 from one conversion: FP16 is the same pipeline plus compress_to_fp16 at the end."""
-    from mo.passes import compress_to_fp16
-
+@pytest.mark.parametrize("data_type", ["FP32", "FP16"])
+def test_keras_application(root, name, fmt, data_type):
+    """One conversion per (model, format, precision); the Keras model is built once for all four."""
     pb, sm, in_name, out_name, x, ref = build(name, root)
     assert np.ptp(ref) > 1e-3, "degenerate reference output"
-    graph = mo.convert(pb if fmt == "pb" else sm)
+    graph = mo.convert(pb if fmt == "pb" else sm, data_type=data_type)
     graph.check()
-    assert graph.op_counts().get("Transpose", 0) <= 1, "layout transposes left inside the model"
+    counts = graph.op_counts()
+    assert counts.get("Transpose", 0) <= MAX_TRANSPOSES.get(name, 1), "layout transposes left inside the model"
     names = set(graph.inputs[0].names)
     if fmt == "pb":
         assert {in_name, in_name.split(":")[0]} <= names
@@ -97,13 +118,15 @@ def test_keras_application(root, name, fmt):
     else:
         assert any(n.startswith("keras_tensor") for n in names), names   # the signature's input key
         out_key = "output_0"                                             # the signature's output key
-    for fp16 in (False, True):
-        if fp16:
-            compress_to_fp16.run(graph)
-            graph.check()
-        xml = root / f"{name}_{fmt}_{'fp16' if fp16 else 'fp32'}" / "model.xml"
-        mo.save(graph, xml)
-        got = ov_infer(xml, {graph.inputs[0].name: x})
-        assert out_key in got, sorted(got)
-        err = max_error(got[out_key], ref)
-        assert err <= (FP16_TOL if fp16 else FP32_TOL), f"{'FP16' if fp16 else 'FP32'}: max abs error {err:.3g} x range"
+    xml = root / f"{name}_{fmt}_{data_type}" / "model.xml"
+    mo.save(graph, xml)
+    if data_type == "FP16":
+        # weights stored as f16 and decompressed: a real FP16 IR, not an f32 one
+        assert counts.get("Convert", 0) > 0 and 'element_type="f16"' in xml.read_text(), counts
+    got = ov_infer(xml, {graph.inputs[0].name: x})
+    assert out_key in got, sorted(got)
+    assert got[out_key].shape == ref.shape
+    err = max_error(got[out_key], ref)
+    print(f"\n{name} {fmt} {data_type}: max abs error {err:.3g} x range, {counts.get('Transpose', 0)} Transpose(s)")
+    tol = FP16_TOL_MODEL.get(name, FP16_TOL) if data_type == "FP16" else FP32_TOL
+    assert err <= tol, f"{data_type}: max abs error {err:.3g} x range (tolerance {tol:g})"
