@@ -71,3 +71,11 @@ def test_option_parsing() -> None:
     opts = ConvertOptions.from_kwargs("m.onnx", data_type="half")
     assert opts.fp16 and opts.data_type == "FP16"
     assert not ConvertOptions.from_kwargs("m.onnx", data_type="FP16", compress_to_fp16="false").fp16
+
+
+def test_input_value_accepts_true_and_false() -> None:
+    from mo.options import parse_inputs
+
+    specs = parse_inputs("training->False,flag{boolean}->true,x[2]->[1.5,-2]")
+    assert [s.value for s in specs] == [(0.0,), (1.0,), (1.5, -2.0)]
+    assert specs[1].etype == "boolean"

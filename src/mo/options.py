@@ -175,6 +175,14 @@ _TYPES = {"f32": "f32", "fp32": "f32", "float": "f32", "float32": "f32", "f16": 
           "i8": "i8", "int8": "i8", "boolean": "boolean", "bool": "boolean", "f64": "f64", "float64": "f64"}
 
 
+def _number(text: str) -> float:
+    """A value of ``--input name->value``: a number, or true/false (1/0)."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return 1.0 if low == "true" else 0.0
+    return float(text)
+
+
 def parse_inputs(text: str) -> list[InputSpec]:
     """``name[1,3,224,224]{f32}->[values],other`` -> InputSpecs."""
     specs = []
@@ -192,7 +200,7 @@ def parse_inputs(text: str) -> list[InputSpec]:
         if m.group("value"):
             v = m.group("value").strip().strip("[]")
             try:
-                value = tuple(float(x) for x in re.split(r"[,\s]+", v) if x)
+                value = tuple(_number(x) for x in re.split(r"[,\s]+", v) if x)
             except ValueError:
                 raise OptionError(f"--input {part!r}: value must be numbers") from None
         if value is not None and shape is not None and all(d >= 0 for d in shape):
