@@ -8,6 +8,7 @@ import numpy as np
 from mo.graph import Value
 
 from ..context import TfContext, dtype_to_etype, tf_ops
+from .elementwise import _binary
 
 
 @tf_ops.op("TopKV2")
@@ -201,15 +202,8 @@ _BITWISE = {"BitwiseAnd": "BitwiseAnd", "BitwiseOr": "BitwiseOr", "BitwiseXor": 
             "LeftShift": "BitwiseLeftShift", "RightShift": "BitwiseRightShift"}
 
 
-def _bitwise(ov_type: str):
-    def convert(g: TfContext, x: Value, y: Value) -> Value:
-        return g.op(ov_type, x, y)
-    convert.__doc__ = f"TF bitwise op -> {ov_type}"
-    return convert
-
-
 for _tf, _ov in _BITWISE.items():
-    tf_ops.add([_tf], _bitwise(_ov))
+    tf_ops.add([_tf], _binary(_ov))
 
 
 @tf_ops.op("Invert")
