@@ -78,11 +78,29 @@ def detect(path: str) -> bool:
 
 
 def _quiet_tf():
+    """Import TensorFlow without the lines its C++ runtime prints to stderr while loading."""
+    import sys
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    first = "tensorflow" not in sys.modules
+    saved = None
+    if first:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            saved = None
     try:
         import tensorflow as tf
     except ImportError as e:
         raise OptionError(f"the TensorFlow frontend needs TensorFlow: pip install 'mo[tf]' ({e})") from None
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
     tf.get_logger().setLevel("ERROR")
     return tf
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -113,4 +114,16 @@ def main() -> None:
     # the old Model Optimizer's form: mo --input_model model.onnx ...
     if argv and argv[0] not in cli.commands and argv[0] not in ("-h", "--help", "--version"):
         argv = ["convert", *argv]
-    cli.main(args=argv, prog_name="mo")
+    try:
+        cli.main(args=argv, prog_name="mo")
+    except SystemExit as done:
+        if "tensorflow" not in sys.modules:
+            raise
+        # TensorFlow's interpreter shutdown takes about a second and does nothing for us: the IR
+        # is written and renamed, so flush and leave at once with the same exit code
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if not isinstance(done.code, (int, type(None))):
+            click.echo(done.code, err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
