@@ -19,13 +19,12 @@ import numpy as np
 
 from mo.graph import Graph, Node, Value
 from mo.ir.builder import Builder
-from mo.tensor import LazyTensor
 
 from .base import PassReport
+from .conv_scaling import CONVS, rescaled_conv
 
 log = logging.getLogger("mo.passes")
 
-CONVS = ("Convolution", "GroupConvolution")
 
 
 def _single_use(v: Value) -> bool:
@@ -80,29 +79,15 @@ def run(graph: Graph) -> PassReport:
         conv, add = m
         gamma, beta, mean, var = (v.const.numpy().astype(np.float64) for v in bn.inputs[1:])
         scale = gamma / np.sqrt(var + bn.attrs["epsilon"])
-        w_val = conv.inputs[1]
-        w_t = w_val.const
-        wshape = tuple(w_val.shape)
-        if conv.op == "Convolution":
-            s_shape = (wshape[0],) + (1,) * (len(wshape) - 1)
-        else:
-            s_shape = (wshape[0], wshape[1]) + (1,) * (len(wshape) - 2)
-        s_w = scale.reshape(s_shape)
-        dtype = w_t.dtype
-
-        def scaled(w_t=w_t, s_w=s_w, dtype=dtype) -> np.ndarray:
-            return (w_t.numpy().astype(np.float64) * s_w).astype(dtype)
-
         shift = beta - mean * scale
         if add is not None:
             bias_v = add.inputs[1] if add.inputs[0] is conv.outputs[0] else add.inputs[0]
             shift = shift + scale * np.broadcast_to(bias_v.const.numpy().astype(np.float64).reshape(-1),
                                                     scale.shape)
-        out = conv.outputs[0]
-        rank = len(out.shape) if out.shape is not None else len(wshape) - (0 if conv.op == "Convolution" else 1)
         b.name_hint = conv.name
-        new_w = b.const_tensor(LazyTensor(scaled, dtype, wshape), name=w_val.producer.name + "/bn_scaled")
-        y = b.op(conv.op, conv.inputs[0], new_w, name=conv.name, **conv.attrs)
+        y = rescaled_conv(b, conv, scale)
+        rank = len(y.shape) if y.shape is not None else len(conv.inputs[1].shape) - (conv.op == "GroupConvolution")
+        dtype = conv.inputs[1].const.dtype  # type: ignore[union-attr]
         y = b.op("Add", y, b.const(shift.astype(dtype).reshape((1, -1) + (1,) * (rank - 2))), name=bn.name + "/shift")
         graph.replace_all_uses_with(bn.outputs[0], y)
         renames.append((y.producer.inputs[0].producer, conv.name))

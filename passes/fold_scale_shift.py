@@ -21,13 +21,12 @@ import numpy as np
 
 from mo.graph import Graph, Node, Value
 from mo.ir.builder import Builder
-from mo.tensor import LazyTensor
 
 from .base import PassReport
+from .conv_scaling import CONVS, rescaled_conv
 
 log = logging.getLogger("mo.passes")
 
-CONVS = ("Convolution", "GroupConvolution")
 
 
 def per_channel(c: Value, out: Value) -> np.ndarray | None:
@@ -62,21 +61,6 @@ class _Rewriter:
         self.renames: list[tuple[Node, str]] = []
         self.count = 0
 
-    def scaled_filter(self, w: Value, op: str, scale: np.ndarray) -> Value:
-        shape = tuple(w.shape)  # type: ignore[arg-type]
-        if scale.size == 1:
-            s = scale.reshape((1,) * len(shape))
-        elif op == "Convolution":
-            s = scale.reshape((shape[0],) + (1,) * (len(shape) - 1))
-        else:
-            s = scale.reshape((shape[0], shape[1]) + (1,) * (len(shape) - 2))
-        t, dtype = w.const, w.const.dtype  # type: ignore[union-attr]
-
-        def compute(t=t, s=s, dtype=dtype) -> np.ndarray:
-            return (t.numpy().astype(np.float64) * s).astype(dtype)
-
-        return self.b.const_tensor(LazyTensor(compute, dtype, shape), name=w.producer.name + "/scaled")  # type: ignore
-
     def channel_const(self, vec: np.ndarray, like: Value) -> Value:
         """An f32 constant that broadcasts ``vec`` over axis 1 of ``like`` (the rules only touch f32)."""
         rank = len(like.shape)  # type: ignore[arg-type]
@@ -95,7 +79,7 @@ class _Rewriter:
         if p is None:
             return False
         if p.op in CONVS and p.inputs[1].const is not None and p.inputs[1].shape is not None:
-            conv_out = self.b.op(p.op, p.inputs[0], self.scaled_filter(p.inputs[1], p.op, scale), name=p.name, **p.attrs)
+            conv_out = rescaled_conv(self.b, p, scale)
             self.renames.append((conv_out.producer, p.name))
             return self.replace(mul, conv_out)
         if p.op == "Add":
@@ -107,7 +91,7 @@ class _Rewriter:
             q = z.producer
             if bvec is None or q is None or q.op not in CONVS or q.inputs[1].const is None or len(z.uses) != 1:
                 return False
-            conv_out = self.b.op(q.op, q.inputs[0], self.scaled_filter(q.inputs[1], q.op, scale), name=q.name, **q.attrs)
+            conv_out = rescaled_conv(self.b, q, scale)
             self.renames.append((conv_out.producer, q.name))
             shift = np.broadcast_to(bvec, np.broadcast_shapes(bvec.shape, scale.shape)) * scale
             return self.replace(mul, self.b.op("Add", conv_out, self.channel_const(shift, conv_out), name=p.name))
