@@ -48,29 +48,51 @@ def cli() -> None:
 @click.option("--signature", help="TensorFlow: the SavedModel signature to convert (default serving_default).")
 @click.option("--input_meta_graph", help="TensorFlow: a .meta graph (instead of MODEL), with --input_checkpoint.")
 @click.option("--input_checkpoint", help="TensorFlow: the checkpoint (prefix or directory) of --input_meta_graph.")
-@click.option("--disable_fusing", is_flag=True, help="Keep BatchNorm/Scale/Mul/Add as they are (no fusion passes).")
+@click.option("--disable_fusing", is_flag=True, default=None,
+              help="Keep BatchNorm/Scale/Mul/Add and activation patterns as they are (no fusion passes).")
+# Caffe / MXNet
+@click.option("--input_proto", "-d", help="Caffe: the deploy .prototxt (MODEL is then the .caffemodel).")
+@click.option("--input_symbol", help="MXNet: the symbol .json (MODEL is then the .params).")
+# Kaldi
+@click.option("--counts", help="Kaldi: a counts file; log priors are subtracted from the output.")
+@click.option("--remove_output_softmax", is_flag=True, default=None, help="Kaldi: drop the final (Log)Softmax.")
+@click.option("--kaldi_form", type=click.Choice(["chunk", "streaming"]),
+              help="Kaldi: 'chunk' (T frames in, default) or 'streaming' (one frame, ReadValue/Assign state).")
+@click.option("--left_context", type=int, help="Kaldi chunk form: frames of left context (default: the model's).")
+@click.option("--right_context", type=int, help="Kaldi chunk form: frames of right context (default: the model's).")
+# preprocessing
+@click.option("--mean_values", help="Per-channel means subtracted in the IR: [123.7,116.3,103.5] or name[...],...")
+@click.option("--scale_values", help="Per-channel divisors applied after the means: [58.4,57.1,57.4] or name[...]")
+@click.option("--scale", type=float, help="One divisor for all input values.")
+@click.option("--reverse_input_channels", is_flag=True, default=None, help="The IR takes RGB where the model takes BGR (or back).")
+@click.option("--batch", "-b", type=int, help="Set the batch dimension of every input.")
+# compression
+@click.option("--compress_weights", type=click.Choice(["int8", "int4"]),
+              help="Store Convolution/MatMul weights as 8- or 4-bit integers with per-channel scales.")
+@click.option("--quantize", type=click.Choice(["int8"]), help="Post-training static quantization (needs --calibration).")
+@click.option("--calibration", help="--quantize: a folder of images or .npy/.npz inputs, or 'random'.")
+@click.option("--quantize_preset", type=click.Choice(["performance", "mixed"]),
+              help="--quantize: symmetric (performance, default) or asymmetric (mixed) activations.")
+@click.option("--calibration_stat", help="--quantize: minmax (default) or percentile:99.99.")
+@click.option("--calibration_size", type=int, help="--quantize: at most this many calibration samples (300).")
+@click.option("--prune", help="Magnitude pruning: magnitude:0.5 zeroes half of each layer's weights.")
+@click.option("--prune_exclude", help="--prune: layers to leave dense: first, last, or layer names, comma-separated.")
+@click.option("--cluster", type=int, help="Weight clustering: each layer's weights become this many k-means centroids.")
 @click.option("--validate", is_flag=True, help="Run the source framework and the IR on the same inputs and compare.")
 @click.option("--validate_seed", default=0, show_default=True, help="Seed of --validate's random inputs.")
-def convert_cmd(model, input_model, framework, output_dir, model_name, data_type, compress_to_fp16, inputs, outputs,
-                input_shape, layout, source_layout, target_layout, extensions, log_level, input_model_is_text,
-                saved_model_dir, saved_model_tags, signature, input_meta_graph, input_checkpoint, disable_fusing,
-                validate, validate_seed) -> None:
+def convert_cmd(model, input_model, output_dir, model_name, log_level, validate, validate_seed, compress_to_fp16,
+                inputs, outputs, extensions, **rest) -> None:
     """Convert MODEL to OpenVINO IR in --output_dir."""
     logging.basicConfig(level=log_level.upper(), format="[ %(levelname)s ] %(message)s")
-    path = model or input_model or saved_model_dir or input_meta_graph
+    path = model or input_model or rest.get("saved_model_dir") or rest.get("input_meta_graph") or rest.get("input_proto")
     if not path:
         raise click.UsageError("give the model file: mo convert MODEL (or --input_model MODEL)")
     started = time.perf_counter()
     try:
         from . import convert, save
-        kwargs = dict(framework=framework, output_dir=output_dir, model_name=model_name, data_type=data_type,
-                      inputs=inputs, outputs=outputs, input_shape=input_shape, extensions=list(extensions),
-                      log_level=log_level, layout=layout, source_layout=source_layout, target_layout=target_layout,
-                      disable_fusing=disable_fusing)
-        tf_kwargs = dict(input_model_is_text=input_model_is_text, saved_model_dir=saved_model_dir,
-                         saved_model_tags=saved_model_tags, signature=signature, input_meta_graph=input_meta_graph,
-                         input_checkpoint=input_checkpoint)
-        kwargs.update({k: v for k, v in tf_kwargs.items() if v is not None})
+        kwargs = {k: v for k, v in rest.items() if v is not None}
+        kwargs.update(output_dir=output_dir, model_name=model_name, inputs=inputs, outputs=outputs,
+                      extensions=list(extensions), log_level=log_level)
         if compress_to_fp16 is not None:
             kwargs["compress_to_fp16"] = parse_bool(compress_to_fp16, "--compress_to_fp16")
         graph = convert(path, **kwargs)

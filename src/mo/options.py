@@ -22,6 +22,18 @@ class InputSpec:
     value: tuple[float, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ValuesSpec:
+    """One ``--mean_values``/``--scale_values`` entry: per-channel numbers for an input.
+
+    ``name`` None means the ``index``-th model input.
+    """
+
+    name: str | None
+    index: int
+    values: tuple[float, ...]
+
+
 Layout = tuple[str, ...]  # dimension names, upper case; "?" an unnamed dim, "..." any number of dims
 
 
@@ -63,6 +75,32 @@ class ConvertOptions:
     signature: str | None = None
     input_meta_graph: str | None = None
     input_checkpoint: str | None = None
+    # Caffe
+    input_proto: str | None = None
+    # MXNet
+    input_symbol: str | None = None
+    # Kaldi
+    counts: str | None = None
+    remove_output_softmax: bool = False
+    kaldi_form: str = "chunk"              # "chunk": T frames in; "streaming": one frame, ReadValue/Assign state
+    left_context: int | None = None
+    right_context: int | None = None
+    # input preprocessing embedded in the IR (all frameworks)
+    mean_values: list[ValuesSpec] = field(default_factory=list)
+    scale_values: list[ValuesSpec] = field(default_factory=list)
+    scale: float | None = None
+    reverse_input_channels: bool = False
+    batch: int | None = None
+    # weight compression and quantization
+    compress_weights: str | None = None    # "int8" | "int4"
+    quantize: str | None = None            # "int8"
+    calibration: str | None = None         # a folder of images / .npy / .npz, or "random"
+    quantize_preset: str = "performance"   # "performance" (symmetric) | "mixed" (asymmetric activations)
+    calibration_stat: str = "minmax"       # "minmax" | "percentile:99.99"
+    calibration_size: int = 300
+    prune: str | None = None               # "magnitude:0.5"
+    prune_exclude: list[str] = field(default_factory=list)   # "first", "last", or layer names
+    cluster: int | None = None             # k centroids per layer
 
     @property
     def fp16(self) -> bool:
@@ -101,6 +139,27 @@ class ConvertOptions:
                 v = parse_bool(v, "--compress_to_fp16")
             elif k in ("layout", "source_layout", "target_layout"):
                 v = parse_layout_option(v, k)
+            elif k in ("mean_values", "scale_values"):
+                v = parse_values_option(v, k)
+            elif k in ("reverse_input_channels", "remove_output_softmax") and isinstance(v, str):
+                v = parse_bool(v, "--" + k)
+            elif k in ("scale",):
+                v = float(v)
+            elif k in ("batch", "calibration_size", "cluster", "left_context", "right_context"):
+                try:
+                    v = int(v)
+                except (TypeError, ValueError):
+                    raise OptionError(f"--{k} takes an integer, not {v!r}") from None
+            elif k == "prune_exclude" and isinstance(v, str):
+                v = split_names(v)
+            elif k == "kaldi_form" and v not in ("chunk", "streaming"):
+                raise OptionError(f"--kaldi_form is chunk or streaming, not {v!r}")
+            elif k == "compress_weights" and str(v).lower() not in ("int8", "int4"):
+                raise OptionError(f"--compress_weights is int8 or int4, not {v!r}")
+            elif k == "quantize" and str(v).lower() != "int8":
+                raise OptionError(f"--quantize supports int8, not {v!r}")
+            elif k == "quantize_preset" and v not in ("performance", "mixed"):
+                raise OptionError(f"--quantize_preset is performance or mixed, not {v!r}")
             out[k] = v
         options = cls(**out)
         merge_layouts(options)  # rejects conflicting layout options early
@@ -235,6 +294,10 @@ def resolve_input(options: "ConvertOptions", index: int, spec: InputSpec | None,
     if spec is not None and spec.etype is not None:
         etype = spec.etype
     etype = etype or "f32"
+    if options.batch is not None and shape:
+        if options.batch < 1:
+            raise OptionError(f"--batch {options.batch}: must be 1 or more")
+        shape = (options.batch, *shape[1:])
     value = None
     if spec is not None and spec.value is not None:
         value = np.array(spec.value, dtype=to_numpy(etype))
@@ -321,6 +384,46 @@ def parse_layout_option(value: Any, option: str) -> list[LayoutSpec]:
             if option == "target_layout":
                 src, dst = None, src
         specs.append(LayoutSpec(name, 0 if name else unnamed, src, dst))
+        unnamed += name is None
+    return specs
+
+
+def parse_values_option(value: Any, option: str) -> list[ValuesSpec]:
+    """``--mean_values``/``--scale_values``: ``[123,117,104]``, ``data[123,117,104],im_info[1]``.
+
+    The Python API also takes a list of numbers, a dict ``{name: numbers}`` or a list of lists.
+    Unnamed entries apply to the model's inputs in order.
+    """
+    what = "--" + option
+    if isinstance(value, dict):
+        items = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(x, (int, float)) for x in value):
+        items = [(None, value)]
+    elif isinstance(value, (list, tuple)):
+        items = [(None, v) for v in value]
+    else:
+        items = []
+        text = str(value).strip()
+        for m in re.finditer(r"\s*,?\s*([^\[\](),]*?)\s*[\[(]([^\])]*)[\])]", text):
+            items.append((m.group(1).strip() or None, m.group(2)))
+        rest = re.sub(r"[^\[\](),]*[\[(][^\])]*[\])]", "", text).strip(" ,")
+        if not items or rest:
+            raise OptionError(f"{what} {text!r}: write values in brackets, e.g. [123.7,116.3,103.5] "
+                              f"or data[123.7,116.3,103.5]")
+    specs, unnamed = [], 0
+    for name, vals in items:
+        if isinstance(vals, str):
+            try:
+                nums = tuple(float(x) for x in re.split(r"[,\s]+", vals.strip()) if x)
+            except ValueError:
+                raise OptionError(f"{what}: {vals!r} is not a list of numbers") from None
+        else:
+            nums = tuple(float(x) for x in (vals if isinstance(vals, (list, tuple)) else [vals]))
+        if not nums:
+            raise OptionError(f"{what}: empty value list")
+        if option == "scale_values" and any(x == 0 for x in nums):
+            raise OptionError(f"{what}: a scale value of 0 would divide by zero")
+        specs.append(ValuesSpec(name, 0 if name else unnamed, nums))
         unnamed += name is None
     return specs
 

@@ -21,55 +21,95 @@ log = logging.getLogger("mo")
 FRAMEWORKS = ("onnx", "tf", "caffe", "mxnet", "kaldi")
 
 
+# Each frontend is the package mo.frontends.<framework> with two functions:
+#   detect(path) -> bool   cheap, by content (no heavy imports), True when the file is this framework's
+#   load(path, options) -> Graph
+# and DEPENDENCIES names what `pip install` must add for it.
+DEPENDENCIES = {"onnx": "mo[onnx]", "tf": "mo[tf]", "caffe": "mo[caffe]", "mxnet": "mo[mxnet]", "kaldi": "mo[kaldi]"}
+
+
+def _frontend_module(framework: str):
+    import importlib
+    try:
+        return importlib.import_module(f"mo.frontends.{framework}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith(f"mo.frontends.{framework}"):
+            raise OptionError(f"the {framework} frontend is not available in this version of mo") from None
+        raise OptionError(f"the {framework} frontend needs {e.name}: pip install '{DEPENDENCIES[framework]}'") from None
+
+
 def detect_framework(path: str) -> str:
-    """Guess the framework from the file (extension first, then content)."""
+    """Guess the framework from the file's content (extensions only break ties)."""
     if not os.path.exists(path):
         raise InputError(f"{path}: file not found")
-    from mo.frontends import onnx as onnx_fe
-    if onnx_fe.detect(path):
-        return "onnx"
-    from mo.frontends import tf as tf_fe
-    if tf_fe.detect(path):
-        return "tf"
+    for framework in FRAMEWORKS:
+        try:
+            module = _frontend_module(framework)
+        except OptionError:
+            continue
+        if module.detect(path):
+            return framework
     raise InputError(f"{path}: cannot tell the model's framework; pass --framework (one of {', '.join(FRAMEWORKS)})")
 
 
 def load_frontend(framework: str) -> Callable[[str, ConvertOptions], Graph]:
-    if framework == "onnx":
-        try:
-            from mo.frontends.onnx import load
-        except ImportError as e:
-            raise OptionError(f"the ONNX frontend needs the onnx package: pip install 'mo[onnx]' ({e})") from None
-        return load
-    if framework == "tf":
-        from mo.frontends.tf import load as tf_load
-        return tf_load
-    if framework in FRAMEWORKS:
-        raise OptionError(f"the {framework} frontend is not available in this version of mo")
-    raise OptionError(f"unknown framework {framework!r}; use one of {', '.join(FRAMEWORKS)}")
+    if framework not in FRAMEWORKS:
+        raise OptionError(f"unknown framework {framework!r}; use one of {', '.join(FRAMEWORKS)}")
+    return _frontend_module(framework).load
+
+
+def _pass(module: str) -> Callable[[Graph], object]:
+    """The ``run(graph)`` of mo.passes.<module>, imported when the pass runs."""
+    def run(graph: Graph):
+        import importlib
+        return importlib.import_module(f"mo.passes.{module}").run(graph)
+    return run
+
+
+def _option_pass(module: str, options: ConvertOptions) -> Callable[[Graph], object]:
+    """The ``run(graph, options)`` of mo.passes.<module>, for passes that read options."""
+    def run(graph: Graph):
+        import importlib
+        return importlib.import_module(f"mo.passes.{module}").run(graph, options)
+    return run
+
+
+# FUSE, in order: each module's docstring states its rules. Off with --disable_fusing.
+FUSION_PASSES = ["fold_scale_shift", "fold_batch_norm_into_conv"]
 
 
 def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
     """The ordered pass list for these options."""
-    from mo.passes import (compress_to_fp16, eliminate_dead_code, fold_batch_norm_into_conv, fold_constants,
-                           fold_scale_shift, transpose_sinking)
-
-    layout = [("transpose_sinking", transpose_sinking.run)]
-    fold = [("fold_constants", fold_constants.run)] if options.fold_constants else []
-    fuse = [] if options.disable_fusing else [("fold_scale_shift", fold_scale_shift.run),
-                                              ("fold_batch_norm_into_conv", fold_batch_norm_into_conv.run)]
-    compress = [("compress_to_fp16", compress_to_fp16.run)] if options.fp16 else []
-    finalize = [("eliminate_dead_code", eliminate_dead_code.run)]
-    return layout + fold + fuse + preprocess_passes(options) + compress + finalize
+    normalize = [("transpose_sinking", _pass("transpose_sinking"))]
+    fold = [("fold_constants", _pass("fold_constants"))] if options.fold_constants else []
+    fuse = [] if options.disable_fusing else [(name, _pass(name)) for name in FUSION_PASSES]
+    compress = []
+    if options.prune:
+        compress.append(("prune", _option_pass("prune", options)))
+    if options.cluster:
+        compress.append(("cluster", _option_pass("cluster", options)))
+    if options.quantize:
+        compress.append(("quantize", _option_pass("quantize", options)))
+    if options.compress_weights:
+        compress.append(("compress_weights", _option_pass("compress_weights", options)))
+    if options.fp16:
+        compress.append(("compress_to_fp16", _pass("compress_to_fp16")))
+    finalize = [("eliminate_dead_code", _pass("eliminate_dead_code"))]
+    return normalize + fold + fuse + preprocess_passes(options) + compress + finalize
 
 
 def preprocess_passes(options: ConvertOptions) -> list[tuple[str, Callable]]:
-    """PREPROCESS: interface changes the user asked for (--layout and friends)."""
+    """PREPROCESS: interface changes the user asked for (--mean_values, --layout and friends)."""
     from mo.options import merge_layouts
     from mo.passes import layout as layout_pass
 
+    out = []
+    if options.mean_values or options.scale_values or options.scale or options.reverse_input_channels:
+        out.append(("preprocess", _option_pass("preprocess", options)))
     specs = merge_layouts(options)
-    return [("layout", lambda g, specs=specs: layout_pass.run(g, specs))] if specs else []
+    if specs:
+        out.append(("layout", lambda g, specs=specs: layout_pass.run(g, specs)))
+    return out
 
 
 def run_passes(graph: Graph, options: ConvertOptions) -> list:
