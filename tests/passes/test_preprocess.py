@@ -1,0 +1,139 @@
+"""--mean_values / --scale_values / --scale / --reverse_input_channels / --batch.
+
+Every case runs the IR in OpenVINO on a *raw* input and the source model (onnxruntime or
+TensorFlow) on the input preprocessed by hand in numpy:
+
+    x_model = (x_raw[reversed channels] - mean) / scale
+
+and asserts they agree (f32; rtol 1e-5, atol 1e-4 on outputs of magnitude ~1-100).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import mo
+from mo.cli import cli
+from mo.errors import OptionError
+
+from ..runtime import ov_infer
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample_cnn.onnx"  # "input" [1,3,64,64] NCHW
+
+
+def _ort(feeds):
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(SAMPLE), providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(names, feeds)))
+
+
+def _ir(tmp_path: Path, model=SAMPLE, **options) -> Path:
+    graph = mo.convert(model, **options)
+    graph.check()
+    xml = tmp_path / "ir" / "model.xml"
+    mo.save(graph, xml)
+    return xml
+
+
+def _raw(shape, seed=0):
+    return np.random.default_rng(seed).uniform(0, 255, shape).astype(np.float32)
+
+
+def _assert_same(got: dict, ref: dict) -> None:
+    for name, r in ref.items():
+        np.testing.assert_allclose(got[name], r, rtol=1e-5, atol=1e-4, err_msg=name)
+
+
+MEAN = np.array([123.675, 116.28, 103.53], np.float32)
+STD = np.array([58.395, 57.12, 57.375], np.float32)
+
+
+def test_onnx_mean_scale_reverse_nchw(tmp_path):
+    xml = _ir(tmp_path, mean_values="[123.675,116.28,103.53]", scale_values="[58.395,57.12,57.375]",
+              reverse_input_channels=True)
+    raw = _raw((1, 3, 64, 64))
+    pre = (raw[:, ::-1] - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)
+    _assert_same(ov_infer(xml, {"input": raw}), _ort({"input": pre.astype(np.float32)}))
+
+
+def test_onnx_named_mean_and_global_scale(tmp_path):
+    xml = _ir(tmp_path, mean_values="input[10,20,30]", scale=255.0)
+    raw = _raw((1, 3, 64, 64), seed=1)
+    pre = (raw - np.array([10, 20, 30], np.float32).reshape(1, 3, 1, 1)) / 255.0
+    _assert_same(ov_infer(xml, {"input": raw}), _ort({"input": pre.astype(np.float32)}))
+
+
+def test_preprocessing_changes_the_result(tmp_path):
+    """Guard: the options really act (the outputs differ from a plain conversion on the raw input)."""
+    raw = _raw((1, 3, 64, 64), seed=2)
+    plain = ov_infer(_ir(tmp_path / "a"), {"input": raw})
+    pre = ov_infer(_ir(tmp_path / "b", mean_values="[100,100,100]", reverse_input_channels=True), {"input": raw})
+    name = next(iter(plain))
+    assert np.abs(plain[name] - pre[name]).max() > 1e-3
+
+
+def test_cli_and_summary(tmp_path):
+    res = CliRunner().invoke(cli, ["convert", str(SAMPLE), "--output_dir", str(tmp_path), "--mean_values",
+                                   "[1,2,3]", "--scale_values", "[2,2,2]", "--reverse_input_channels"])
+    assert res.exit_code == 0, res.output
+    assert "preprocess: input: channels reversed, mean 1,2,3, scale 2,2,2" in res.output
+    raw = _raw((1, 3, 64, 64), seed=3)
+    pre = (raw[:, ::-1] - np.array([1, 2, 3], np.float32).reshape(1, 3, 1, 1)) / 2
+    _assert_same(ov_infer(tmp_path / "sample_cnn.xml", {"input": raw}), _ort({"input": pre.astype(np.float32)}))
+
+
+def test_layout_option_gives_the_channel_axis(tmp_path):
+    """--layout nchw->nhwc: the IR input is NHWC, and the mean applies along the model's C."""
+    xml = _ir(tmp_path, mean_values="[1,2,3]", layout="nchw->nhwc")
+    raw = _raw((1, 64, 64, 3), seed=4)
+    pre = raw.transpose(0, 3, 1, 2) - np.array([1, 2, 3], np.float32).reshape(1, 3, 1, 1)
+    _assert_same(ov_infer(xml, {"input": raw}), _ort({"input": pre.astype(np.float32)}))
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(mean_values="[1,2]"), "2 values for input 'input', which has 3 channels"),
+    (dict(mean_values="nope[1,2,3]"), "'nope' is no input of the model"),
+    (dict(mean_values="[1,2,3],[4,5,6]"), "2 unnamed value lists given; the model has 1 input"),
+    (dict(scale_values="[1,0,1]"), "divide by zero"),
+    (dict(reverse_input_channels=True, input_shape="[1,1,64,64]"), "no floating-point input has 3 channels"),
+])
+def test_errors(options, message):
+    with pytest.raises(OptionError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        mo.convert(SAMPLE, **options)
+
+
+def test_batch_reshapes_the_whole_model(tmp_path):
+    xml = _ir(tmp_path, batch=3)
+    raw = np.random.default_rng(5).standard_normal((3, 3, 64, 64)).astype(np.float32)
+    got = ov_infer(xml, {"input": raw})
+    for i in range(3):  # the ONNX model's batch is fixed at 1: run each sample there
+        ref = _ort({"input": raw[i:i + 1]})
+        for name, r in ref.items():
+            np.testing.assert_allclose(got[name][i:i + 1], r, rtol=1e-5, atol=1e-4, err_msg=f"{name}[{i}]")
+
+
+@pytest.mark.slow
+def test_tf_nhwc_mean_scale_reverse(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from ..tf.util import freeze, run_graph_def
+
+    w = np.random.default_rng(6).standard_normal((3, 3, 3, 4)).astype(np.float32)
+
+    def fn(x):
+        return tf.nn.relu(tf.nn.conv2d(x, w, 1, "SAME"))
+
+    gd, outs, ins = freeze(fn, [tf.TensorSpec((2, 16, 16, 3), tf.float32)])
+    pb = tmp_path / "model.pb"
+    pb.write_bytes(gd.SerializeToString())
+    xml = _ir(tmp_path, model=pb, mean_values="[123.675,116.28,103.53]", scale_values="[58.395,57.12,57.375]",
+              reverse_input_channels=True)
+    raw = _raw((2, 16, 16, 3), seed=7)
+    pre = ((raw[..., ::-1] - MEAN) / STD).astype(np.float32)
+    ref = run_graph_def(gd, {ins[0]: pre}, outs)
+    got = ov_infer(xml, {ins[0]: raw})
+    np.testing.assert_allclose(got[outs[0]], ref[0], rtol=1e-5, atol=1e-4)
