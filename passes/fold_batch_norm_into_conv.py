@@ -7,7 +7,8 @@ Rule, with s = gamma / sqrt(var + eps) per output channel c:
     BatchNormInference(Conv(x, W) + b, ...)
         ->  Conv(x, W * s[c]) + (s * (b - mean) + beta)
 
-for Convolution and GroupConvolution with constant filters and constant BatchNorm
+for Convolution, GroupConvolution, ConvolutionBackpropData and GroupConvolutionBackpropData
+with constant filters and constant BatchNorm
 parameters, when the convolution's output has no other user. The scaled filter is a
 lazy tensor: it is computed when the emitter streams it, never held twice.
 """
@@ -21,7 +22,7 @@ from mo.graph import Graph, Node, Value
 from mo.ir.builder import Builder
 
 from .base import PassReport
-from .conv_scaling import CONVS, rescaled_conv
+from .conv_scaling import CONVS, out_channels, rescaled_conv
 
 log = logging.getLogger("mo.passes")
 
@@ -53,7 +54,7 @@ def match(bn: Node) -> tuple[Node, Node | None] | str:
         return "filter is not a constant"
     if any(v.const is None for v in bn.inputs[1:]):
         return "BatchNorm parameters are not constants"
-    channels = w.shape[0] if prod.op == "Convolution" else w.shape[0] * w.shape[1]
+    channels = out_channels(prod.op, w.shape)
     if any(v.shape != (channels,) for v in bn.inputs[1:]):
         return "BatchNorm parameters are not one value per output channel"
     if add is not None:
@@ -86,7 +87,7 @@ def run(graph: Graph) -> PassReport:
                                                     scale.shape)
         b.name_hint = conv.name
         y = rescaled_conv(b, conv, scale)
-        rank = len(y.shape) if y.shape is not None else len(conv.inputs[1].shape) - (conv.op == "GroupConvolution")
+        rank = len(y.shape) if y.shape is not None else len(conv.inputs[1].shape) - conv.op.startswith("Group")
         dtype = conv.inputs[1].const.dtype  # type: ignore[union-attr]
         y = b.op("Add", y, b.const(shift.astype(dtype).reshape((1, -1) + (1,) * (rank - 2))), name=bn.name + "/shift")
         graph.replace_all_uses_with(bn.outputs[0], y)
