@@ -205,11 +205,11 @@ class _Rewriter:
             bias = shift @ b
         elif conv.op == "Convolution":
             shift = np.broadcast_to(shift, (w.shape[1],))
-            bias = np.einsum("oi...,i->o", w, shift)
+            bias = w.reshape(w.shape[:2] + (-1,)).sum(-1) @ shift
         else:
             g, _, ci = w.shape[:3]
             shift = np.broadcast_to(shift, (g * ci,)).reshape(g, ci)
-            bias = np.einsum("goi...,gi->go", w, shift).reshape(-1)
+            bias = np.einsum("goi,gi->go", w.reshape(w.shape[:3] + (-1,)).sum(-1), shift).reshape(-1)
         new = self.b.op(conv.op, x, conv.inputs[1], name=conv.name + "/unshifted", **conv.attrs)
         self.renames.append((new.producer, conv.name))
         out = self.b.op("Add", new, self.shift_const(bias, new, conv.op), name=add.name)

@@ -77,6 +77,9 @@ class _Merger:
             return False
         if old.shape != new.shape or old.etype != new.etype:
             return False
+        if _feeds_result(old):          # the model output's names come first
+            new.names = old.names + [n for n in new.names if n not in old.names]
+            old.names = []
         self.graph.replace_all_uses_with(old, new)
         self.count += 1
         return True
