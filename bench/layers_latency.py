@@ -14,14 +14,13 @@ Result ("ops"), counted the same way for both IRs; the total including those is 
 
 Latency: both IRs compiled on CPU with INFERENCE_PRECISION_HINT=f32, PERFORMANCE_HINT=LATENCY,
 NUM_STREAMS=1, INFERENCE_NUM_THREADS=--threads (same for both). After --warmup inferences each,
---rounds rounds run --per-round synchronous inferences of one IR then of the other (the order
-alternates between rounds), so load from other processes hits both alike. The figure is the median
-of all timed inferences per IR. The outputs of both IRs for the same seeded input are compared too
+--runs synchronous inferences per IR alternate one by one (AB BA AB ...), so load from other
+processes hits both alike. The figure is the median of the timed inferences per IR. The outputs of both IRs for the same seeded input are compared too
 (max abs difference / output range), as a sanity check that both compute the same thing.
 
     .venv/bin/python bench/layers_latency.py                       # everything (about 10 minutes)
     .venv/bin/python bench/layers_latency.py --no-latency          # layer counts only
-    .venv/bin/python bench/layers_latency.py --models resnet50 ResNet50 --rounds 20
+    .venv/bin/python bench/layers_latency.py --models resnet50 ResNet50 --runs 300
 """
 from __future__ import annotations
 
@@ -122,12 +121,11 @@ def latency(ours: Path, theirs: Path, args) -> tuple[float, float, float]:
             r.infer(x)
     diff = float(np.max(np.abs(outs[0] - outs[1])) / max(np.ptp(outs[1]), 1e-30))
     times: list[list[float]] = [[], []]
-    for k in range(args.rounds):
+    for k in range(args.runs):
         for i in ((0, 1) if k % 2 == 0 else (1, 0)):
-            for _ in range(args.per_round):
-                t0 = time.perf_counter()
-                reqs[i].infer(x)
-                times[i].append((time.perf_counter() - t0) * 1e3)
+            t0 = time.perf_counter()
+            reqs[i].infer(x)
+            times[i].append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times[0]), statistics.median(times[1]), diff
 
 
@@ -139,8 +137,7 @@ def main() -> int:
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=10)
-    ap.add_argument("--per-round", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=100, help="timed inferences per IR")
     ap.add_argument("--diff", action="store_true", help="print the op types whose counts differ")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -178,8 +175,8 @@ def main() -> int:
             line += f" {ms_o:.2f} ms | {ms_t:.2f} ms | {ms_o / ms_t:.3f} | {diff:.1e} |"
         print(line)
     if not args.no_latency:
-        print(f"\nthreads {args.threads}, warm-up {args.warmup}, {args.rounds} rounds x {args.per_round} "
-              "inferences per IR, interleaved; median")
+        print(f"\nthreads {args.threads}, warm-up {args.warmup}, {args.runs} timed inferences per IR, alternating "
+              "one by one (AB BA AB ...); median")
     print(f"targets (ops mo <= ops OpenVINO{', latency <= 1.05x' if not args.no_latency else ''}): "
           f"{'met' if ok else 'MISSED'}")
     return 0 if ok else 1
