@@ -144,6 +144,8 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     done = []
     for p, pl in plans.items():
         done.append(_insert(graph, p, pl, channel_axis(graph, p, options)))
+    if done:
+        graph.toposort()
     return PassReport(NAME, bool(done), "; ".join(done))
 
 

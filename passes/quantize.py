@@ -1,0 +1,215 @@
+"""Post-training static INT8 quantization: ``--quantize int8 --calibration DIR|random``.
+
+1. Statistics. The graph as it stands (FP32, preprocessing included) is written to a
+   temporary IR with an extra Result on every activation to quantize, and run in the
+   OpenVINO runtime (CPU, f32) on the calibration samples (see calibration.py). Per tensor:
+   the min and max over all samples (``--calibration_stat minmax``), or the given
+   percentile of |values| on each side (``percentile:99.99``), from a seeded subsample of
+   at most SUBSAMPLE values per sample.
+2. FakeQuantize (256 levels) on the activation input of every Convolution,
+   GroupConvolution, MatMul (the non-constant data input), AvgPool and MaxPool, one per
+   tensor however many ops read it; its range is
+   * ``performance`` (default, symmetric): ``[0, max]`` for a tensor that is never negative
+     (unsigned 8-bit), else ``[-a, a * 127/128]`` with ``a = max(|min|, |max|)`` (signed 8-bit);
+   * ``mixed`` (asymmetric): ``[min, max]`` widened to hold 0 and nudged so that 0 is one
+     of the levels exactly.
+3. FakeQuantize (255 levels, symmetric, one range per output channel ``[-m, m]`` with
+   ``m = max |W|`` over the channel) on the constant weights of those Convolutions,
+   GroupConvolutions and MatMuls.
+
+These are the patterns OpenVINO's low-precision transformations turn into INT8 kernels on
+the CPU: weights become i8 constants at compile time and activations u8/i8.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mo.errors import OptionError
+from mo.graph import Graph, Value
+from mo.ir.builder import Builder
+from mo.options import ConvertOptions
+
+from .base import PassReport
+from .calibration import samples
+from .compress_weights import channel_axes
+
+log = logging.getLogger("mo.passes")
+
+NAME = "quantize"
+SUBSAMPLE = 100_000
+ACTIVATION_OPS = ("Convolution", "GroupConvolution", "MatMul", "AvgPool", "MaxPool")
+WEIGHT_OPS = ("Convolution", "GroupConvolution", "MatMul")
+
+
+def _parse_stat(text: str) -> float | None:
+    """None for minmax, else the percentile (e.g. 99.99)."""
+    t = (text or "minmax").strip().lower()
+    if t == "minmax":
+        return None
+    kind, _, q = t.partition(":")
+    try:
+        value = float(q)
+    except ValueError:
+        value = -1.0
+    if kind != "percentile" or not 50 < value <= 100:
+        raise OptionError(f"--calibration_stat {text!r}: use minmax or percentile:Q with 50 < Q <= 100")
+    return value
+
+
+def _is_const(v: Value) -> bool:
+    """A Const, or ops of Consts only (e.g. a weight decompression subgraph)."""
+    p = v.producer
+    if p is None or p.op == "Parameter":
+        return False
+    return p.op == "Const" or all(_is_const(i) for i in p.inputs)
+
+
+def activation_targets(graph: Graph) -> list[Value]:
+    """The float activation tensors that get a FakeQuantize, in graph order, each once."""
+    out: dict[Value, None] = {}
+    for node in graph.nodes:
+        if node.op not in ACTIVATION_OPS:
+            continue
+        ports = (0, 1) if node.op == "MatMul" else (0,)
+        for i in ports:
+            v = node.inputs[i]
+            if v.etype == "f32" and not _is_const(v):
+                out[v] = None
+    return list(out)
+
+
+def collect(graph: Graph, targets: list[Value], feeds: list[dict[str, np.ndarray]],
+            percentile: float | None) -> list[tuple[float, float]]:
+    """(low, high) per target from running the graph in OpenVINO on ``feeds``."""
+    import openvino as ov
+
+    from mo.ir.emitter import save
+
+    b = Builder(graph, fold=False)
+    tags, results = [], []
+    for k, v in enumerate(targets):
+        tag = f"__mo_calibration_{k}"
+        v.add_name(tag)
+        tags.append(tag)
+        results.append(b.result(v))
+    try:
+        with tempfile.TemporaryDirectory(prefix="mo-calibration-") as tmp:
+            xml = Path(tmp) / "calibration.xml"
+            save(graph, xml)
+            core = ov.Core()
+            compiled = core.compile_model(core.read_model(str(xml)), "CPU",
+                                          {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
+            ports = {}
+            for port in compiled.outputs:
+                for n in port.get_names():
+                    if n.startswith("__mo_calibration_"):
+                        ports[n] = port
+            request = compiled.create_infer_request()
+            rng = np.random.default_rng(0)
+            lows = [np.inf] * len(targets)
+            highs = [-np.inf] * len(targets)
+            picks: list[list[np.ndarray]] = [[] for _ in targets]
+            for feed in feeds:
+                res = request.infer(feed)
+                for k, tag in enumerate(tags):
+                    a = np.asarray(res[ports[tag]]).reshape(-1)
+                    a = a[np.isfinite(a)]
+                    if not a.size:
+                        continue
+                    lows[k] = min(lows[k], float(a.min()))
+                    highs[k] = max(highs[k], float(a.max()))
+                    if percentile is not None:
+                        picks[k].append(a if a.size <= SUBSAMPLE else rng.choice(a, SUBSAMPLE, replace=False))
+    finally:
+        for r in results:
+            graph.remove(r)
+        for v, tag in zip(targets, tags):
+            v.names = [n for n in v.names if n != tag]
+    ranges = []
+    for k in range(len(targets)):
+        lo, hi = lows[k], highs[k]
+        if percentile is not None and picks[k]:
+            a = np.concatenate(picks[k])
+            lo = min(float(np.percentile(a, 100 - percentile)), 0.0) if lo < 0 else lo
+            hi = float(np.percentile(a, percentile)) if hi > 0 else hi
+        if not np.isfinite(lo) or not np.isfinite(hi):
+            lo, hi = 0.0, 0.0
+        ranges.append((lo, hi))
+    return ranges
+
+
+def activation_range(lo: float, hi: float, preset: str) -> tuple[float, float]:
+    """The FakeQuantize input/output range of an activation with observed [lo, hi]."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo < 1e-12:
+        return 0.0, 1e-6  # a constant-zero tensor: any tiny range keeps it exactly zero
+    if preset == "performance":
+        if lo >= 0:
+            return 0.0, hi
+        a = max(-lo, hi)
+        return -a, a * 127 / 128
+    # mixed: asymmetric, with 0 on the grid
+    step = (hi - lo) / 255
+    zero = round(-lo / step)
+    return -zero * step, (255 - zero) * step
+
+
+def _fq(b: Builder, x: Value, lo, hi, levels: int, name: str) -> Value:
+    lo_c = b.const(np.asarray(lo, np.float32))
+    hi_c = b.const(np.asarray(hi, np.float32))
+    return b.op("FakeQuantize", x, lo_c, hi_c, lo_c, hi_c, name=name, levels=levels)
+
+
+def run(graph: Graph, options: ConvertOptions) -> PassReport:
+    if not options.calibration:
+        raise OptionError("--quantize int8 needs calibration data: --calibration DIR (images, .npy or .npz inputs); "
+                          "--calibration random quantizes with ranges from random data, of unknown accuracy")
+    percentile = _parse_stat(options.calibration_stat)
+    preset = options.quantize_preset or "performance"
+    from .preprocess import channel_axis
+
+    feeds = samples(graph, options.calibration, max(1, options.calibration_size),
+                    lambda p: channel_axis(graph, p, options))
+    targets = activation_targets(graph)
+    if not targets:
+        return PassReport(NAME, False, "no Convolution/MatMul/pooling inputs to quantize")
+    ranges = collect(graph, targets, feeds, percentile)
+    b = Builder(graph, fold=False)
+    for v, (lo, hi) in zip(targets, ranges):
+        users = [(n, i) for n, i in list(v.uses) if n.op in ACTIVATION_OPS]
+        qlo, qhi = activation_range(lo, hi, preset)
+        base = v.producer.name if v.producer is not None else "input"
+        q = _fq(b, v, qlo, qhi, 256, base + "/fq")
+        for n, i in users:
+            graph.set_input(n, i, q)
+    weights = 0
+    done: dict[Value, Value] = {}
+    for node in list(graph.nodes):
+        if node.op not in WEIGHT_OPS or len(node.inputs) < 2:
+            continue
+        w = node.inputs[1]
+        if w.producer is None or w.producer.op != "Const" or w.etype != "f32" or w.shape is None or len(w.shape) < 2:
+            continue
+        if w in done:
+            graph.set_input(node, 1, done[w])
+            continue
+        axes = channel_axes(node, len(w.shape))
+        if axes is None:
+            continue
+        array = w.const.numpy()
+        reduce = tuple(i for i in range(array.ndim) if i not in axes)
+        m = np.abs(array).max(axis=reduce, keepdims=True).astype(np.float32)
+        m[m == 0] = 1e-6
+        q = _fq(b, w, -m, m, 255, w.producer.name + "/fq")
+        done[w] = q
+        graph.set_input(node, 1, q)
+        weights += 1
+    graph.toposort()
+    stat = "minmax" if percentile is None else f"percentile {percentile:g}"
+    return PassReport(NAME, True, f"{len(targets)} activations and {weights} weights quantized to INT8 "
+                                  f"({preset} preset, {stat} over {len(feeds)} calibration samples)")
+

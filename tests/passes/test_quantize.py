@@ -1,0 +1,148 @@
+"""--quantize int8 --calibration DIR|random: post-training static quantization.
+
+A small CNN is trained here with Keras on scikit-learn's digits (8x8 images, 30 % held out),
+frozen, converted by mo to FP32 and INT8 (calibration: 100 training images as .npy files).
+In the OpenVINO runtime (f32 hint, so only the quantized parts run in low precision):
+* top-1 agreement of INT8 with FP32 on the held-out images >= 99 %;
+* the CPU plugin really runs the convolutions in INT8 (their runtime precision is I8/U8);
+* the mixed preset and the percentile statistic also keep >= 99 % agreement;
+* without --calibration the conversion is refused with a message naming the options.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mo
+from mo.errors import OptionError
+from mo.passes.quantize import activation_range
+
+from ..runtime import ov_infer
+
+pytestmark = pytest.mark.slow  # trains a CNN with TensorFlow (~10 s)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_cnn(root: str):
+    import tensorflow as tf
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from ..tf.util import freeze
+
+    tf.keras.utils.set_random_seed(0)
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32).reshape(-1, 8, 8, 1)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=0)
+    model = tf.keras.Sequential([
+        tf.keras.Input((8, 8, 1)),
+        tf.keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        tf.keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        tf.keras.layers.MaxPooling2D(2),
+        tf.keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(10),
+    ])
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=15, batch_size=32, verbose=0)
+    gd, outs, ins = freeze(lambda t: model(t, training=False), [tf.TensorSpec((1, 8, 8, 1), tf.float32)])
+    folder = Path(root)
+    pb = folder / "digits.pb"
+    pb.write_bytes(gd.SerializeToString())
+    cal = folder / "calibration"
+    cal.mkdir()
+    for i in range(100):
+        np.save(cal / f"{i:03d}.npy", x_train[i:i + 1])
+    return pb, cal, ins[0], outs[0], x_test, y_test
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    return _digits_cnn(str(tmp_path_factory.mktemp("digits")))
+
+
+def _predict(xml: Path, inp: str, out: str, x: np.ndarray) -> np.ndarray:
+    import openvino as ov
+
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(str(xml)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    req = compiled.create_infer_request()
+    return np.array([req.infer({inp: x[i:i + 1]})[compiled.output(0)].argmax() for i in range(len(x))]), compiled
+
+
+def _convert(pb, tmp: Path, **options) -> Path:
+    return mo.save(mo.convert(pb, **options), tmp / "ir" / "model.xml").xml
+
+
+@pytest.mark.parametrize("options", [dict(), dict(quantize_preset="mixed"),
+                                     dict(calibration_stat="percentile:99.99")],
+                         ids=["performance-minmax", "mixed", "percentile"])
+def test_int8_agrees_with_fp32(digits, tmp_path, options):
+    pb, cal, inp, out, x, y = digits
+    fp32, _ = _predict(_convert(pb, tmp_path / "fp32"), inp, out, x)
+    assert (fp32 == y).mean() > 0.9  # the CNN learned the task
+    xml = _convert(pb, tmp_path / "int8", quantize="int8", calibration=str(cal), **options)
+    int8, compiled = _predict(xml, inp, out, x)
+    assert (int8 == fp32).mean() >= 0.99
+    precisions = {op.get_friendly_name(): op.get_rt_info()["runtimePrecision"].astype(str)
+                  for op in compiled.get_runtime_model().get_ops()
+                  if op.get_rt_info()["layerType"].astype(str) == "Convolution"}
+    assert precisions and all(p.lower() in ("i8", "u8") for p in precisions.values()), precisions
+
+
+def test_ir_has_fake_quantize_on_activations_and_weights(digits, tmp_path):
+    pb, cal, *_ = digits
+    graph = mo.convert(pb, quantize="int8", calibration=str(cal))
+    fqs = [n for n in graph.nodes if n.op == "FakeQuantize"]
+    assert sorted(n.attrs["levels"] for n in fqs).count(255) == 4  # 3 conv filters + the dense layer
+    assert sum(n.attrs["levels"] == 256 for n in fqs) >= 4
+    report = next(str(r) for r in graph.meta["reports"] if str(r).startswith("quantize:"))
+    assert "100 calibration samples" in report
+
+
+def test_refused_without_calibration(digits):
+    pb, *_ = digits
+    with pytest.raises(OptionError, match="--calibration DIR.*--calibration random"):
+        mo.convert(pb, quantize="int8")
+
+
+def test_random_calibration_is_explicit(digits, tmp_path, caplog):
+    pb, *_ = digits
+    graph = mo.convert(pb, quantize="int8", calibration="random")
+    assert any(n.op == "FakeQuantize" for n in graph.nodes)
+    assert "random data" in caplog.text
+
+
+def test_activation_ranges():
+    assert activation_range(0.0, 6.0, "performance") == (0.0, 6.0)
+    lo, hi = activation_range(-2.0, 1.0, "performance")
+    assert lo == -2.0 and hi == pytest.approx(2.0 * 127 / 128)
+    lo, hi = activation_range(-1.0, 3.0, "mixed")
+    step = (hi - lo) / 255
+    assert lo <= -1.0 + step and hi >= 3.0 - step and abs(round(-lo / step) * step + lo) < 1e-9
+
+
+def test_image_folder_calibration_with_preprocessing(tmp_path):
+    """Images (PNG, other sizes) are resized to the input and fed raw; the IR's mean/scale apply."""
+    from PIL import Image
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "sample_cnn.onnx"  # "input" [1,3,64,64]
+    rng = np.random.default_rng(0)
+    cal = tmp_path / "images"
+    cal.mkdir()
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(cal / f"{i}.png")
+    pre = dict(mean_values="[123.7,116.3,103.5]", scale_values="[58.4,57.1,57.4]")
+    graph = mo.convert(sample, quantize="int8", calibration=str(cal), **pre)
+    report = next(str(r) for r in graph.meta["reports"] if str(r).startswith("quantize:"))
+    assert "12 calibration samples" in report
+    int8 = mo.save(graph, tmp_path / "q" / "m.xml").xml
+    fp32 = mo.save(mo.convert(sample, **pre), tmp_path / "f" / "m.xml").xml
+    x = rng.integers(0, 256, (1, 3, 64, 64)).astype(np.float32)
+    ref, got = ov_infer(fp32, {"input": x}), ov_infer(int8, {"input": x})
+    for name, r in ref.items():  # softmax probabilities of an untrained CNN: within 0.02 absolute
+        assert np.abs(got[name] - r).max() <= 0.02, name
+        assert np.abs(got[name] - r).max() > 0, name  # really quantized
