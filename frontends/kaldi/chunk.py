@@ -1,0 +1,321 @@
+"""An nnet3 network as a chunk graph: T frames in, T - left - right frames out.
+
+Every node value is a matrix of frames ``[n, dim]`` holding times ``t0 .. t0+n-1`` (the
+input holds 0 .. T-1), or a time-invariant row ``[1, dim]`` (an i-vector taken with
+``ReplaceIndex(ivector, t, 0)``, a ``Const``). A node is computed on every time where all
+the frames its descriptor reads exist: ``Offset(d, k)`` at time t reads d at t+k, so it
+slices d's rows; ``Append`` concatenates its parts' columns over the common times; ``Sum``
+adds them. The output is computed at full frame rate on times ``left .. T-1-right``,
+where left/right are the network's context (the largest offsets reachable from the
+output); ``--left_context``/``--right_context`` may only widen them.
+
+Components (Kaldi's test-time formulas):
+    Affine / NaturalGradientAffine / FixedAffine   y = x W^T + b
+    Linear                                         y = x W^T
+    Tdnn (TimeOffsets o)                           y = [x(t+o_1) ... x(t+o_k)] W^T + b
+    RectifiedLinear / Sigmoid / Tanh               elementwise
+    Softmax / LogSoftmax                           over the row
+    BatchNorm                                      y = (x - mean) * target_rms / sqrt(var + eps),
+                                                   per block of BlockDim columns
+    Normalize                                      y = x * target_rms / sqrt(max(|x|^2 / D, 2^-66))
+    GeneralDropout / Dropout / NoOp / BackpropTruncation   y = x
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mo.errors import ConversionError, UnsupportedOpsError
+from mo.graph import Graph, Value
+from mo.ir.builder import Builder
+
+from .nnet3 import Component, Desc, Nnet3, parse_descriptor
+
+IDENTITY = {"GeneralDropoutComponent", "DropoutComponent", "NoOpComponent", "BackpropTruncationComponent"}
+AFFINE = {"AffineComponent", "NaturalGradientAffineComponent", "FixedAffineComponent"}
+ELEMENTWISE = {"RectifiedLinearComponent": "Relu", "SigmoidComponent": "Sigmoid", "TanhComponent": "Tanh"}
+SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComponent", "SoftmaxComponent",
+                                                     "LogSoftmaxComponent", "BatchNormComponent",
+                                                     "NormalizeComponent", "FixedScaleComponent",
+                                                     "FixedBiasComponent"}
+
+
+@dataclass
+class Frames:
+    value: Value
+    t0: int            # time of row 0 (ignored when invariant)
+    n: int             # rows
+    invariant: bool = False
+
+
+class ChunkBuilder:
+    def __init__(self, net: Nnet3, path: str, graph: Graph) -> None:
+        self.net, self.path, self.g = net, path, graph
+        self.b = Builder(graph)
+        self.lines = {n.name: n for n in net.nodes}
+        self.descs: dict[str, Desc] = {}
+        for n in net.nodes:
+            if n.kind in ("component-node", "output-node"):
+                self.descs[n.name] = parse_descriptor(n.attrs.get("input", ""), f"{path}: node {n.name!r}")
+        self.context: dict[str, tuple[int, int]] = {}
+        self.values: dict[str, Frames] = {}
+
+    # ------------------------------------------------------------ context
+    def _tdnn_offsets(self, name: str) -> tuple[int, int]:
+        line = self.lines[name]
+        comp = self.net.components.get(line.attrs.get("component", ""))
+        if comp is not None and comp.kind == "TdnnComponent":
+            offs = comp.fields.get("TimeOffsets", np.zeros(1))
+            return int(np.min(offs)), int(np.max(offs))
+        return 0, 0
+
+    def node_context(self, name: str) -> tuple[int, int]:
+        """(min, max) time offset, relative to t, of the input frames node ``name`` at t reads."""
+        if name in self.context:
+            return self.context[name]
+        line = self.lines.get(name)
+        if line is None:
+            raise ConversionError(f"{self.path}: a descriptor names node {name!r}, which the network does not have")
+        if line.kind == "input-node":
+            ctx = (0, 0)
+        elif line.kind == "dim-range-node":
+            ctx = self.node_context(line.attrs["input-node"])
+        else:
+            self.context[name] = (0, 0)  # recursion guard (recurrent networks are refused below)
+            lo, hi = self.desc_context(self.descs[name])
+            if lo is None:
+                lo = hi = 0
+            tlo, thi = self._tdnn_offsets(name)
+            ctx = (lo + tlo, hi + thi)
+        self.context[name] = ctx
+        return ctx
+
+    def desc_context(self, d: Desc) -> tuple[int | None, int | None]:
+        if d.op == "node":
+            return self.node_context(d.args[0])
+        if d.op == "Offset":
+            lo, hi = self.desc_context(d.args[0])
+            return (None, None) if lo is None else (lo + d.args[1], hi + d.args[1])
+        if d.op in ("ReplaceIndex", "Const"):
+            return None, None
+        if d.op == "Scale":
+            return self.desc_context(d.args[1])
+        if d.op == "Round":
+            return self.desc_context(d.args[0])
+        parts = [self.desc_context(p) for p in d.args]
+        los = [p[0] for p in parts if p[0] is not None]
+        his = [p[1] for p in parts if p[1] is not None]
+        if not los:
+            return None, None
+        return min(los), max(his)
+
+    # ------------------------------------------------------------ building
+    def check_components(self) -> None:
+        missing: dict[str, int] = {}
+        examples: dict[str, str] = {}
+        for line in self.net.nodes:
+            if line.kind != "component-node":
+                continue
+            comp = self.net.components.get(line.attrs.get("component", ""))
+            if comp is None:
+                raise ConversionError(f"{self.path}: node {line.name!r} uses component "
+                                      f"{line.attrs.get('component')!r}, which the model does not define")
+            if comp.kind not in SUPPORTED:
+                missing[comp.kind] = missing.get(comp.kind, 0) + 1
+                examples.setdefault(comp.kind, comp.name)
+        if missing:
+            raise UnsupportedOpsError(self.path, "Kaldi", missing, examples)
+
+    def build(self, inputs: dict[str, int], frames: int) -> dict[str, Frames]:
+        """Parameters for the input nodes (time inputs get ``frames`` rows) and the output values."""
+        self.check_components()
+        for line in self.net.nodes:
+            if line.kind == "input-node":
+                dim = int(line.attrs["dim"])
+                if inputs.get(line.name) == 1:
+                    p = self.b.parameter(line.name, "f32", (1, dim))
+                    self.values[line.name] = Frames(p, 0, 1, invariant=True)
+                else:
+                    p = self.b.parameter(line.name, "f32", (frames, dim))
+                    self.values[line.name] = Frames(p, 0, frames)
+        outs = {}
+        for line in self.net.nodes:
+            if line.kind == "output-node":
+                outs[line.name] = self.node(line.name)
+        return outs
+
+    def node(self, name: str) -> Frames:
+        if name in self.values:
+            return self.values[name]
+        line = self.lines.get(name)
+        if line is None:
+            raise ConversionError(f"{self.path}: a descriptor names node {name!r}, which the network does not have")
+        self.b.name_hint = name
+        if line.kind == "dim-range-node":
+            src = self.node(line.attrs["input-node"])
+            off, dim = int(line.attrs["dim-offset"]), int(line.attrs["dim"])
+            v = self._slice(src.value, off, off + dim, axis=1)
+            out = Frames(v, src.t0, src.n, src.invariant)
+        else:
+            x = self.descriptor(self.descs[name], name)
+            if line.kind == "output-node":
+                out = x
+            else:
+                comp = self.net.components[line.attrs["component"]]
+                out = self.component(comp, x, name)
+        self.values[name] = out
+        return out
+
+    def _slice(self, v: Value, start: int, stop: int, axis: int) -> Value:
+        b = self.b
+        return b.op("Slice", v, b.const(np.array([start], np.int64)), b.const(np.array([stop], np.int64)),
+                    b.const(np.array([1], np.int64)), b.const(np.array([axis], np.int64)))
+
+    def rows(self, f: Frames, t0: int, n: int) -> Value:
+        """Rows of ``f`` for times t0 .. t0+n-1 (a time-invariant row is repeated)."""
+        if f.invariant:
+            b = self.b
+            dim = f.value.shape[1]
+            return b.op("Broadcast", f.value, b.const(np.array([n, dim], np.int64)))
+        start = t0 - f.t0
+        if start < 0 or start + n > f.n:
+            raise ConversionError(f"{self.path}: internal frame range error")
+        if start == 0 and n == f.n:
+            return f.value
+        return self._slice(f.value, start, start + n, axis=0)
+
+    def descriptor(self, d: Desc, where: str) -> Frames:
+        if d.op == "node":
+            return self.node(d.args[0])
+        if d.op == "Offset":
+            if d.args[2]:
+                raise ConversionError(f"{self.path}: node {where!r}: Offset with an x offset is not supported")
+            f = self.descriptor(d.args[0], where)
+            return f if f.invariant else Frames(f.value, f.t0 - d.args[1], f.n)
+        if d.op == "ReplaceIndex":
+            f = self.descriptor(d.args[0], where)
+            if d.args[1] != "t":
+                raise ConversionError(f"{self.path}: node {where!r}: ReplaceIndex over {d.args[1]!r} is not supported")
+            if f.invariant:
+                return f
+            t = d.args[2]
+            if not f.t0 <= t < f.t0 + f.n:
+                raise ConversionError(f"{self.path}: node {where!r}: ReplaceIndex(.., t, {t}) reads a frame outside "
+                                      f"the chunk")
+            return Frames(self._slice(f.value, t - f.t0, t - f.t0 + 1, axis=0), 0, 1, invariant=True)
+        if d.op == "Round":
+            f = self.descriptor(d.args[0], where)
+            if f.invariant:
+                return f
+            raise ConversionError(f"{self.path}: node {where!r}: Round() of a time-varying input is not supported")
+        if d.op == "Const":
+            v = self.b.const(np.full((1, int(d.args[1])), d.args[0], np.float32))
+            return Frames(v, 0, 1, invariant=True)
+        if d.op == "Scale":
+            f = self.descriptor(d.args[1], where)
+            return Frames(self.b.op("Multiply", f.value, self.b.const(np.float32(d.args[0]))), f.t0, f.n, f.invariant)
+        if d.op in ("Append", "Sum"):
+            parts = [self.descriptor(p, where) for p in d.args]
+            timed = [p for p in parts if not p.invariant]
+            if not timed:
+                vals = [p.value for p in parts]
+                out = self.b.op("Concat", *vals, axis=1) if d.op == "Append" else self._sum(vals)
+                return Frames(out, 0, 1, invariant=True)
+            t0 = max(p.t0 for p in timed)
+            t1 = min(p.t0 + p.n for p in timed)
+            if t1 <= t0:
+                raise ConversionError(f"{self.path}: node {where!r}: the chunk has too few frames for its context; "
+                                      f"give more frames")
+            vals = [self.rows(p, t0, t1 - t0) for p in parts]
+            out = self.b.op("Concat", *vals, axis=1) if d.op == "Append" else self._sum(vals)
+            return Frames(out, t0, t1 - t0)
+        if d.op in ("IfDefined", "Failover"):
+            return self.descriptor(d.args[0], where)
+        raise ConversionError(f"{self.path}: node {where!r}: descriptor {d.op}() is not supported")
+
+    def _sum(self, vals: list[Value]) -> Value:
+        out = vals[0]
+        for v in vals[1:]:
+            out = self.b.op("Add", out, v)
+        return out
+
+    # ------------------------------------------------------------ components
+    def component(self, comp: Component, x: Frames, name: str) -> Frames:
+        b, k, f = self.b, comp.kind, comp.fields
+
+        def same(v: Value) -> Frames:
+            return Frames(v, x.t0, x.n, x.invariant)
+
+        def where() -> str:
+            return f"{self.path}: component {comp.name!r} ({k}, {comp.where})"
+
+        if k in IDENTITY:
+            return x
+        if k in ELEMENTWISE:
+            return same(b.op(ELEMENTWISE[k], x.value))
+        if k == "SoftmaxComponent":
+            return same(b.op("SoftMax", x.value, axis=1))
+        if k == "LogSoftmaxComponent":
+            return same(b.op("LogSoftmax", x.value, axis=1))
+        if k in AFFINE or k == "LinearComponent":
+            w = f.get("LinearParams", f.get("Params"))
+            if w is None:
+                raise ConversionError(f"{where()}: no weight matrix")
+            self._check_dim(x, w.shape[1], where)
+            y = b.op("MatMul", x.value, b.const(np.ascontiguousarray(w, np.float32)), transpose_b=True)
+            bias = f.get("BiasParams")
+            if bias is not None and bias.size:
+                y = b.op("Add", y, b.const(bias.astype(np.float32).reshape(1, -1)))
+            return same(y)
+        if k == "TdnnComponent":
+            offs = [int(o) for o in f.get("TimeOffsets", np.zeros(1))]
+            w = f["LinearParams"]
+            if x.invariant:
+                parts = [x.value] * len(offs)
+                stacked = b.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0]
+                out_t0, n = 0, 1
+            else:
+                out_t0 = x.t0 - min(offs)
+                n = x.n - (max(offs) - min(offs))
+                if n <= 0:
+                    raise ConversionError(f"{where()}: the chunk has too few frames for its time offsets")
+                parts = [self.rows(x, out_t0 + o, n) for o in offs]
+                stacked = b.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0]
+            y = b.op("MatMul", stacked, b.const(np.ascontiguousarray(w, np.float32)), transpose_b=True)
+            bias = f.get("BiasParams")
+            if bias is not None and bias.size:
+                y = b.op("Add", y, b.const(bias.astype(np.float32).reshape(1, -1)))
+            return Frames(y, out_t0, n, x.invariant)
+        if k == "BatchNormComponent":
+            dim, block = int(f["Dim"]), int(f.get("BlockDim", f["Dim"]))
+            mean = f["StatsMean"].astype(np.float64)
+            var = f["StatsVar"].astype(np.float64)
+            scale = float(f.get("TargetRms", 1.0)) / np.sqrt(var + float(f.get("Epsilon", 1e-3)))
+            reps = dim // block
+            scale_full = np.tile(scale, reps).astype(np.float32).reshape(1, -1)
+            shift_full = np.tile(-mean * scale, reps).astype(np.float32).reshape(1, -1)
+            self._check_dim(x, dim, where)
+            y = b.op("Add", b.op("Multiply", x.value, b.const(scale_full)), b.const(shift_full))
+            return same(y)
+        if k == "NormalizeComponent":
+            if f.get("AddLogStddev"):
+                raise ConversionError(f"{where()}: add-log-stddev is not supported")
+            dim = x.value.shape[1]
+            rms = float(f.get("TargetRms", 1.0))
+            sq = b.op("ReduceSum", b.op("Multiply", x.value, x.value), b.const(np.array([1], np.int64)),
+                      keep_dims=True)
+            ms = b.op("Multiply", sq, b.const(np.float32(1.0 / (dim * rms * rms))))
+            den = b.op("Sqrt", b.op("Maximum", ms, b.const(np.float32(2.0 ** -66))))
+            return same(b.op("Divide", x.value, den))
+        if k == "FixedScaleComponent":
+            return same(b.op("Multiply", x.value, b.const(f["Scales"].astype(np.float32).reshape(1, -1))))
+        if k == "FixedBiasComponent":
+            return same(b.op("Add", x.value, b.const(f["Bias"].astype(np.float32).reshape(1, -1))))
+        raise UnsupportedOpsError(self.path, "Kaldi", {k: 1}, {k: comp.name})
+
+    def _check_dim(self, x: Frames, dim: int, where) -> None:
+        have = x.value.shape[1] if x.value.shape is not None else None
+        if have is not None and have != dim:
+            raise ConversionError(f"{where()}: input has {have} columns, the component expects {dim}")
+

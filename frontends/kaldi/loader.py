@@ -1,0 +1,148 @@
+"""Kaldi model files: detection by header and loading into a mo Graph (nnet3, chunk form)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from mo.errors import InputError, OptionError
+from mo.graph import Graph
+from mo.options import ConvertOptions
+
+from .chunk import ChunkBuilder, Frames
+from .nnet3 import Desc, Nnet3, parse_descriptor, read_nnet3
+from .reader import Reader
+
+log = logging.getLogger("mo.kaldi")
+
+HEAD_TOKENS = (b"<Nnet3>", b"<Nnet>", b"<TransitionModel>", b"<AmNnetSimple>")
+DEFAULT_OUTPUT_FRAMES = 50
+
+
+def detect(path: str) -> bool:
+    """A Kaldi model: ``\\0B`` + a Kaldi token, or text starting with one (extension ignored)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return False
+    if head.startswith(b"\0B"):
+        head = head[2:]
+    head = head.lstrip()
+    return any(head.startswith(t) for t in HEAD_TOKENS)
+
+
+def _network_start(r: Reader) -> str:
+    """Move the reader to the network (past a TransitionModel); return the network token."""
+    tok = r.peek_token()
+    if tok == "<TransitionModel>":
+        end = r.data.find(b"</TransitionModel>", r.pos)
+        if end < 0:
+            raise r.fail("the TransitionModel is not closed by </TransitionModel>")
+        r.pos = end + len(b"</TransitionModel>")
+        if r.eof():
+            raise r.fail("the file holds a TransitionModel but no neural network (a GMM model?)")
+        tok = r.peek_token()
+    if tok in ("<Nnet3>", "<Nnet>"):
+        return tok
+    raise r.fail(f"expected <Nnet3> or <Nnet>, found {tok[:40]!r} (a GMM model or not a Kaldi network?)")
+
+
+def _time_invariant_inputs(net: Nnet3, path: str) -> set[str]:
+    """Input nodes read only through ReplaceIndex(node, t, k) (i-vectors): one row each."""
+    timed: set[str] = set()
+    replaced: set[str] = set()
+
+    def walk(d: Desc, inside_replace: bool) -> None:
+        if d.op == "node":
+            (replaced if inside_replace else timed).add(d.args[0])
+            return
+        for a in d.args:
+            if isinstance(a, Desc):
+                walk(a, inside_replace or d.op == "ReplaceIndex")
+
+    for n in net.nodes:
+        if n.kind in ("component-node", "output-node"):
+            walk(parse_descriptor(n.attrs.get("input", ""), f"{path}: node {n.name!r}"), False)
+    inputs = {n.name for n in net.nodes if n.kind == "input-node"}
+    return (replaced - timed) & inputs
+
+
+def load(path: str, options: ConvertOptions) -> Graph:
+    if options.kaldi_form == "streaming":
+        raise OptionError("--kaldi_form streaming is not available yet; convert the chunk form (the default)")
+    r = Reader.open(path)
+    kind = _network_start(r)
+    if kind != "<Nnet3>":
+        raise InputError(f"{path}: nnet1/nnet2 networks ({kind}) are not supported yet; nnet3 models are")
+    net = read_nnet3(r)
+    g = Graph(Path(path).stem)
+    builder = ChunkBuilder(net, path, g)
+    invariant = _time_invariant_inputs(net, path)
+    outputs = [n for n in net.nodes if n.kind == "output-node"]
+    keep = [n for n in outputs if not n.name.endswith("-xent")] or outputs
+    left = right = 0
+    for n in keep:
+        lo, hi = builder.desc_context(builder.descs[n.name])
+        left, right = max(left, -(lo or 0)), max(right, hi or 0)
+    if options.left_context is not None:
+        if options.left_context < left:
+            raise OptionError(f"--left_context {options.left_context}: the network needs at least {left}")
+        left = options.left_context
+    if options.right_context is not None:
+        if options.right_context < right:
+            raise OptionError(f"--right_context {options.right_context}: the network needs at least {right}")
+        right = options.right_context
+    timed_inputs = [n.name for n in net.nodes if n.kind == "input-node" and n.name not in invariant]
+    frames = None
+    for spec in options.inputs:
+        if spec.name in timed_inputs and spec.shape:
+            frames = int(spec.shape[0])
+    if frames is None and options.input_shape:
+        frames = int(options.input_shape[-1][0]) if len(options.input_shape[-1]) == 2 else None
+    if frames is None:
+        frames = left + right + DEFAULT_OUTPUT_FRAMES
+    if frames <= left + right:
+        raise OptionError(f"{path}: a chunk of {frames} frames leaves no output frame (context {left} left, "
+                          f"{right} right); give at least {left + right + 1} frames")
+    log.info("kaldi chunk: %d frames in, context %d left / %d right, %d frames out", frames, left, right,
+             frames - left - right)
+    values = builder.build({name: 1 for name in invariant}, frames)
+    for n in keep:
+        f: Frames = values[n.name]
+        out = builder.rows(f, left, frames - left - right)
+        out = _postprocess(builder, out, n.name, options, net, path)
+        builder.b.result(out, n.name)
+    g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames}
+    return g
+
+
+def _postprocess(builder: ChunkBuilder, out, name: str, options: ConvertOptions, net: Nnet3, path: str):
+    b = builder.b
+    if options.remove_output_softmax:
+        p = out.producer
+        if p is not None and p.op in ("SoftMax", "LogSoftmax"):
+            out = p.inputs[0]
+        else:
+            log.warning("--remove_output_softmax: output %s does not end in a (Log)Softmax", name)
+    if options.counts:
+        counts = _read_counts(options.counts)
+        dim = out.shape[1] if out.shape else None
+        if dim is not None and counts.size != dim:
+            raise OptionError(f"--counts {options.counts}: {counts.size} counts for output {name!r} of {dim} values")
+        counts = np.maximum(counts.astype(np.float64), 1e-20)
+        log_priors = np.log(counts / counts.sum()).astype(np.float32).reshape(1, -1)
+        out = b.op("Subtract", out, b.const(log_priors))
+    return out
+
+
+def _read_counts(path: str) -> np.ndarray:
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise InputError(f"--counts {path}: cannot read: {e.strerror}") from None
+    try:
+        return np.array([float(t) for t in text.replace("[", " ").replace("]", " ").split()])
+    except ValueError:
+        raise InputError(f"--counts {path}: not a list of numbers") from None
