@@ -95,6 +95,8 @@ def _windows_touch_data(size: int, kernel: int, stride: int, pb: int, pe: int, d
 
 def check(pad: Node, user: Node, idx: int) -> dict | str:
     """New attributes of ``user`` with the Pad folded in, or the reason it cannot be."""
+    if user.op not in CONVS + ("MaxPool", "AvgPool"):
+        return f"{user.op} cannot take pads"
     if idx != 0:
         return "the Pad feeds a weight input"
     amounts = pad_amounts(pad)
@@ -136,7 +138,7 @@ def check(pad: Node, user: Node, idx: int) -> dict | str:
             return "AvgPool excludes its own pads from the divisor"
         attrs["exclude-pad"] = False
         return attrs
-    return f"{user.op} cannot take pads"
+    return f"{user.op} cannot take pads"  # not reached: filtered above
 
 
 def _swap_with_transpose(graph: Graph, b: Builder, pad: Node) -> bool:

@@ -123,3 +123,18 @@ def test_window_over_padding_only_is_refused() -> None:
     p = b.op("Pad", r, np.array([0, 0, 2, 2], np.int64), np.array([0, 0, 0, 0], np.int64), pad_mode="constant")
     mp = b.op_outputs("MaxPool", p, kernel=[2, 2], strides=[2, 2], pads_begin=[0, 0], pads_end=[0, 0])
     assert check(p.producer, mp[0].producer, 0) == "a window would cover padding only"
+
+
+def test_pad_read_by_other_ops_stays(tmp_path: Path) -> None:
+    """A Pad read by a convolution and by an Add (NASNet's cells): the conv takes the pads, the Pad
+    stays for the Add."""
+    nodes = [helper.make_node("Pad", ["x", "p"], ["xp"]),
+             helper.make_node("Conv", ["xp", "w"], ["c"]),
+             helper.make_node("Add", ["xp", "xp"], ["y2"]),
+             helper.make_node("Relu", ["c"], ["y"])]
+    model = make_model(nodes, [("x", F, [1, 4, 7, 7])], [("y", F, None), ("y2", F, None)], opset=18,
+                       inits=[("p", _pads((0, 0, 1, 1), (0, 0, 1, 1))), ("w", _w(2, 4, 3, 3))])
+    run_onnx_vs_ir(model, {"x": X}, tmp_path, rtol=1e-5, atol=1e-5)
+    graph = mo.convert(tmp_path / "model.onnx")
+    assert graph.op_counts()["Pad"] == 1
+    assert _only(graph, "Convolution").inputs[0].producer.op == "Parameter"
