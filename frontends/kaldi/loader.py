@@ -70,14 +70,12 @@ def _time_invariant_inputs(net: Nnet3, path: str) -> set[str]:
 
 
 def load(path: str, options: ConvertOptions) -> Graph:
-    if options.kaldi_form == "streaming":
-        raise OptionError("--kaldi_form streaming is not available yet; convert the chunk form (the default)")
     r = Reader.open(path)
     kind = _network_start(r)
-    if kind != "<Nnet3>":
-        raise InputError(f"{path}: nnet1/nnet2 networks ({kind}) are not supported yet; nnet3 models are")
-    net = read_nnet3(r)
     g = Graph(Path(path).stem)
+    if kind == "<Nnet>":
+        return _load_sequential(r, path, options, g)
+    net = read_nnet3(r)
     builder = ChunkBuilder(net, path, g)
     invariant = _time_invariant_inputs(net, path)
     outputs = [n for n in net.nodes if n.kind == "output-node"]
@@ -101,6 +99,8 @@ def load(path: str, options: ConvertOptions) -> Graph:
             frames = int(spec.shape[0])
     if frames is None and options.input_shape:
         frames = int(options.input_shape[-1][0]) if len(options.input_shape[-1]) == 2 else None
+    if options.kaldi_form == "streaming":
+        frames = left + right + 1
     if frames is None:
         frames = left + right + DEFAULT_OUTPUT_FRAMES
     if frames <= left + right:
@@ -115,7 +115,90 @@ def load(path: str, options: ConvertOptions) -> Graph:
         out = _postprocess(builder, out, n.name, options, net, path)
         builder.b.result(out, n.name)
     g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames}
+    if options.kaldi_form == "streaming":
+        make_streaming(g, timed_inputs, frames)
     return g
+
+
+def _load_sequential(r: Reader, path: str, options: ConvertOptions, g: Graph) -> Graph:
+    """nnet1 (``<Nnet>`` + component markers) or nnet2 (``<Nnet> <NumComponents>``)."""
+    from . import sequential
+
+    save = r.pos
+    r.token()
+    nnet2 = r.peek_token() == "<NumComponents>"
+    r.pos = save
+    comps = sequential.read_nnet2(r)[0] if nnet2 else sequential.read_nnet1(r)
+    if not comps:
+        raise InputError(f"{path}: the network has no components")
+    first = comps[0].fields
+    if "InputDim" in first:
+        dim = int(first["InputDim"])
+    elif "LinearParams" in first:
+        dim = int(first["LinearParams"].shape[1])
+    else:
+        raise InputError(f"{path}: cannot tell the input dimension from the first component ({comps[0].kind})")
+    left, right = sequential.context(comps)
+    frames = None
+    for spec in options.inputs:
+        if spec.shape:
+            frames = int(spec.shape[0])
+    if frames is None and options.input_shape:
+        frames = int(options.input_shape[0][0])
+    frames = frames if frames is not None else left + right + DEFAULT_OUTPUT_FRAMES
+    if options.kaldi_form == "streaming":
+        frames = left + right + 1
+    if frames <= left + right:
+        raise OptionError(f"{path}: a chunk of {frames} frames leaves no output frame (context {left} left, "
+                          f"{right} right); give at least {left + right + 1} frames")
+    out = sequential.build(comps, path, g, frames, dim)
+    builder = ChunkBuilder(Nnet3([], {}), path, g)
+    value = _postprocess(builder, out.value, "output", options, None, path)
+    builder.b.result(value, "output")
+    g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames,
+                       "network": "nnet2" if nnet2 else "nnet1"}
+    if options.kaldi_form == "streaming":
+        make_streaming(g, ["input"], frames)
+    return g
+
+
+def make_streaming(g: Graph, names: list[str], window: int) -> None:
+    """The chunk graph over ``window`` = left + right + 1 frames, fed one frame per inference.
+
+    Each time input becomes a one-frame Parameter; a variable (ReadValue/Assign, id
+    ``<name>/frames``, zeros after a reset) holds the previous window - 1 frames, and the
+    graph sees them followed by the new frame. Step s (counting from 0 after a reset) outputs
+    the frame at time s - right, the same values as row s - left - right of the chunk form
+    once s >= left + right; earlier steps read the zero frames of the fresh state.
+    """
+    from mo.ir.builder import Builder
+
+    b = Builder(g, fold=False)
+    for name in names:
+        old = next(p for p in g.parameters if name in p.outputs[0].names)
+        dim = old.outputs[0].shape[1]
+        new = b.parameter(name + "/frame", "f32", (1, dim))
+        g.meta.setdefault("kaldi_streaming_inputs", []).append(name)
+        var = f"{name}/frames"
+        if window > 1:
+            init = b.const(np.zeros((window - 1, dim), np.float32))
+            past = b.op("ReadValue", init, name=var + "/read", variable_id=var)
+            frames = b.op("Concat", past, new, axis=0, name=name + "/window")
+            keep = b.op("Slice", frames, b.const(np.array([1], np.int64)), b.const(np.array([window], np.int64)),
+                        b.const(np.array([1], np.int64)), b.const(np.array([0], np.int64)))
+            b.op_outputs("Assign", keep, name=var + "/write", variable_id=var)
+        else:
+            frames = new
+        g.replace_all_uses_with(old.outputs[0], frames, keep_names=False)
+        names_of_old = list(old.outputs[0].names)
+        old.outputs[0].names = []
+        at = g.parameters.index(old)
+        g.remove(old)
+        g.parameters.remove(new.producer)
+        g.parameters.insert(at, new.producer)
+        new.names = names_of_old
+        g.rename(new.producer, name)
+    g.toposort()
 
 
 def _postprocess(builder: ChunkBuilder, out, name: str, options: ConvertOptions, net: Nnet3, path: str):

@@ -25,13 +25,14 @@ INT_FIELDS = {"Dim", "BlockDim", "InputDim", "OutputDim", "RankIn", "RankOut", "
               "HeightIn", "HeightOut", "Time", "CellDim", "ProjDim", "NumHeads", "KeyDim", "ValueDim",
               "NumLeftInputs", "NumRightInputs", "NumLeftInputsRequired", "NumRightInputsRequired",
               "OutputContext", "TimeStride", "InputXDim", "InputYDim", "InputZDim", "PoolXSize", "PoolYSize",
-              "PoolZSize", "PoolXStep", "PoolYStep", "PoolZStep", "PoolSize", "PoolStride"}
+              "PoolZSize", "PoolXStep", "PoolYStep", "PoolZStep", "PoolSize", "PoolStride", "ConstComponentDim",
+              "Rank"}
 BOOL_FIELDS = {"TestMode", "Continuous", "UseNaturalGradient", "IsGradient", "AddLogStddev", "OutputLogStddev",
                "IsComputeDerivative"}
 VECTOR_FIELDS = {"ValueAvg", "DerivAvg", "OderivRms", "StatsMean", "StatsVar", "BiasParams", "Priors", "Offsets",
                  "Bias", "Scales", "Counts"}
 MATRIX_FIELDS = {"LinearParams", "Params", "Matrix"}
-INT_VECTOR_FIELDS = {"TimeOffsets", "Indexes", "Offsets2", "ColumnMap", "Sizes"}
+INT_VECTOR_FIELDS = {"TimeOffsets", "Indexes", "Offsets2", "ColumnMap", "Sizes", "Context"}
 
 
 @dataclass

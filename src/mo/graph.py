@@ -28,6 +28,9 @@ def format_shape(shape: Shape) -> str:
     return "[" + ",".join("?" if d < 0 else str(d) for d in shape) + "]"
 
 
+SINK_OPS = ("Assign",)  # ops kept although no Result reads them
+
+
 class GraphError(Exception):
     """A graph edit that would break the graph; the message names what blocks it."""
 
@@ -198,7 +201,8 @@ class Graph:
         """
         order: list[Node] = []
         state: dict[Node, int] = {}
-        for root in self.parameters + self.results:
+        sinks = [n for n in self.nodes if n.op in SINK_OPS]  # stateful writes: kept like Results
+        for root in self.parameters + self.results + sinks:
             if root in state:
                 continue
             stack: list[tuple[Node, int]] = [(root, 0)]

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import mo
 from mo.cli import cli
-from mo.errors import MoError, OptionError, UnsupportedOpsError
+from mo.errors import OptionError, UnsupportedOpsError
 
 from ..runtime import ov_infer
 
@@ -130,13 +130,35 @@ def test_text_and_binary_read_the_same_weights():
                                        atol=1e-6)
 
 
-def test_streaming_form_is_refused_clearly():
-    with pytest.raises(MoError, match="streaming"):
-        mo.convert(DATA / "final.txt", kaldi_form="streaming")
-
-
 def test_not_kaldi_is_not_detected(tmp_path):
     from mo.frontends.kaldi import detect
 
     assert detect(str(DATA / "final.mdl")) and detect(str(DATA / "final.txt"))
     assert not detect(str(_bad(tmp_path, "x.txt", b"hello world")))
+
+
+def _stream(xml: Path, feeds_per_step):
+    import openvino as ov
+
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(str(xml)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    req = compiled.create_infer_request()
+    req.reset_state()
+    outs = []
+    for feed in feeds_per_step:
+        res = req.infer(feed)
+        outs.append(np.asarray(res[compiled.output(0)]).copy())
+    return np.concatenate(outs, axis=0), compiled
+
+
+def test_streaming_equals_chunk(tmp_path):
+    x, iv, ref = _io()
+    chunk = mo.save(mo.convert(DATA / "final.mdl", input=f"input[{len(x)},80]"), tmp_path / "c" / "m.xml").xml
+    graph = mo.convert(DATA / "final.mdl", kaldi_form="streaming")
+    assert {"ReadValue", "Assign"} <= set(graph.op_counts())
+    stream = mo.save(graph, tmp_path / "s" / "m.xml").xml
+    want = ov_infer(chunk, {"input": x, "ivector": iv})["output"]
+    got, compiled = _stream(stream, [{"input": x[s:s + 1], "ivector": iv} for s in range(len(x))])
+    assert [p.get_any_name() for p in compiled.inputs] == ["ivector", "input"]
+    np.testing.assert_allclose(got[64:], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[64:][::3][:len(ref)], ref, atol=1e-4)

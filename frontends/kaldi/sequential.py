@@ -1,0 +1,231 @@
+"""nnet1 and nnet2 networks: a sequence of components applied frame by frame.
+
+nnet1 (src/nnet): ``<Nnet>``, then per component ``<Marker> <OutputDim> <InputDim>``, its
+data, an optional ``<!EndOfComponent>``, up to ``</Nnet>``. nnet2 (src/nnet2): ``<Nnet>
+<NumComponents> n <Components>``, then components ``<XxxComponent> fields </XxxComponent>``,
+then ``</Components> </Nnet>`` (and priors in a ``.mdl``).
+
+In the chunk graph, splicing components (nnet1 ``<Splice>``, nnet2 ``SpliceComponent``) read
+frames at time offsets, so T input frames give T - left - right output frames; every other
+component maps each frame on its own. Formulas (test-time):
+
+    AffineTransform / Affine* / FixedAffine   y = x W^T + b          LinearTransform  y = x W^T
+    Sigmoid, Tanh, RectifiedLinear, Softmax, LogSoftmax                elementwise / per row
+    AddShift                                  y = x + shift          Rescale          y = x * scale
+    FixedScale / FixedBias                    y = x * s / y = x + b
+    Splice (offsets o)                        y(t) = [x(t+o_1), ..., x(t+o_k)]
+    Pnorm (groups of G = in/out)              y_j = (sum_g |x_{jG+g}|^p)^(1/p)
+    SumGroup (sizes)                          y_j = sum of the j-th group of columns
+    Normalize                                 y = x * sqrt(D) / max(|x|, sqrt(D) 2^-33)  (rms 1)
+    Copy (1-based indexes)                    y = x[:, idx - 1]
+    Dropout / DropoutComponent                y = x
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mo.errors import ConversionError, UnsupportedOpsError
+from mo.graph import Graph
+
+from .chunk import ChunkBuilder, Frames
+from .nnet3 import Component, Nnet3, read_component
+from .reader import Reader
+
+NNET1_NO_DATA = {"Sigmoid", "Tanh", "Softmax", "Dropout"}
+NNET1_KNOWN = NNET1_NO_DATA | {"AffineTransform", "LinearTransform", "Splice", "AddShift", "Rescale", "Copy"}
+
+
+def read_nnet1(r: Reader) -> list[Component]:
+    r.expect("<Nnet>")
+    comps: list[Component] = []
+    while True:
+        if r.eof():
+            return comps
+        start = r.pos
+        tok = r.token()
+        if tok == "</Nnet>":
+            return comps
+        if tok == "<!EndOfComponent>":
+            continue
+        if not (tok.startswith("<") and tok.endswith(">")):
+            raise r.fail(f"expected an nnet1 component marker, found {tok[:40]!r}", start)
+        kind = tok[1:-1]
+        comp = Component(f"{kind.lower()}{len(comps)}", kind, where=r.where(start))
+        comp.fields["OutputDim"], comp.fields["InputDim"] = r.int32(), r.int32()
+        if kind in ("AffineTransform", "LinearTransform"):
+            while r.peek_char() == "<" and r.peek_token() in ("<LearnRateCoef>", "<BiasLearnRateCoef>",
+                                                                "<MaxNorm>"):
+                tag = r.token()[1:-1]
+                comp.fields[tag] = r.float()
+            comp.fields["LinearParams"] = r.matrix()
+            if kind == "AffineTransform":
+                comp.fields["BiasParams"] = r.vector()
+        elif kind == "Splice":
+            comp.fields["TimeOffsets"] = r.int_vector()
+        elif kind == "Copy":
+            comp.fields["Indexes"] = r.int_vector()
+        elif kind in ("AddShift", "Rescale"):
+            if r.peek_char() == "<" and r.peek_token() == "<LearnRateCoef>":
+                r.token()
+                comp.fields["LearnRateCoef"] = r.float()
+            comp.fields["Vector"] = r.vector()
+        elif kind == "Dropout":
+            while r.peek_char() == "<" and r.peek_token() not in ("<!EndOfComponent>", "</Nnet>"):
+                tag = r.token()[1:-1]
+                comp.fields[tag] = r.float()
+        elif kind not in NNET1_NO_DATA:
+            # unknown: skip to the end marker so every unsupported type can be listed at once
+            end = r.data.find(b"<!EndOfComponent>", r.pos)
+            if end < 0:
+                raise r.fail(f"nnet1 component <{kind}> is not supported and has no <!EndOfComponent> to skip to",
+                             start)
+            r.pos = end
+        comps.append(comp)
+
+
+def read_nnet2(r: Reader) -> tuple[list[Component], np.ndarray | None]:
+    r.expect("<Nnet>")
+    r.expect("<NumComponents>")
+    n = r.int32()
+    r.expect("<Components>")
+    comps = [read_component(r, f"component{i}") for i in range(n)]
+    r.expect("</Components>")
+    r.expect("</Nnet>")
+    priors = r.vector() if not r.eof() and r.peek_char() in ("[", "F", "D") else None
+    return comps, priors
+
+
+NNET2_IDENTITY = {"DropoutComponent", "AdditiveNoiseComponent"}
+SUPPORTED = {
+    # nnet1
+    "AffineTransform", "LinearTransform", "Sigmoid", "Tanh", "Softmax", "Dropout", "Splice", "AddShift",
+    "Rescale", "Copy",
+    # nnet2
+    "SpliceComponent", "AffineComponent", "AffineComponentPreconditioned", "AffineComponentPreconditionedOnline",
+    "FixedAffineComponent", "FixedLinearComponent", "PnormComponent", "NormalizeComponent", "SoftmaxComponent",
+    "LogSoftmaxComponent", "SigmoidComponent", "TanhComponent", "RectifiedLinearComponent", "SumGroupComponent",
+    "FixedScaleComponent", "FixedBiasComponent", "DropoutComponent", "AdditiveNoiseComponent",
+}
+
+
+def splice_offsets(c: Component) -> list[int]:
+    f = c.fields
+    if "TimeOffsets" in f:
+        return [int(o) for o in f["TimeOffsets"]]
+    if "Context" in f:
+        return [int(o) for o in f["Context"]]
+    return list(range(-int(f.get("LeftContext", 0)), int(f.get("RightContext", 0)) + 1))
+
+
+def context(comps: list[Component]) -> tuple[int, int]:
+    left = right = 0
+    for c in comps:
+        if c.kind in ("Splice", "SpliceComponent"):
+            offs = splice_offsets(c)
+            left, right = left - min(offs), right + max(offs)
+    return left, right
+
+
+def build(comps: list[Component], path: str, graph: Graph, frames: int, input_dim: int) -> Frames:
+    missing: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    for c in comps:
+        if c.kind not in SUPPORTED:
+            missing[c.kind] = missing.get(c.kind, 0) + 1
+            examples.setdefault(c.kind, f"{c.name} at {c.where}")
+    if missing:
+        raise UnsupportedOpsError(path, "Kaldi", missing, examples)
+    cb = ChunkBuilder(Nnet3([], {}), path, graph)
+    b = cb.b
+    x = Frames(b.parameter("input", "f32", (frames, input_dim)), 0, frames)
+    for c in comps:
+        b.name_hint = c.name
+        x = _apply(cb, c, x, path)
+    return x
+
+
+def _vec(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, np.float32).reshape(1, -1)
+
+
+def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str) -> Frames:
+    b, k, f = cb.b, c.kind, c.fields
+
+    def same(v):
+        return Frames(v, x.t0, x.n)
+
+    where = f"{path}: component {c.kind} ({c.where})"
+    if k in ("Splice", "SpliceComponent"):
+        offs = splice_offsets(c)
+        const_dim = int(f.get("ConstComponentDim", 0))
+        lo, hi = min(offs), max(offs)
+        n = x.n - (hi - lo)
+        if n <= 0:
+            raise ConversionError(f"{where}: the chunk has too few frames for the splice context")
+        t0 = x.t0 - lo
+        src = x.value
+        if const_dim:
+            dim = src.shape[1]
+            var = cb._slice(src, 0, dim - const_dim, axis=1)
+            const = cb._slice(src, dim - const_dim, dim, axis=1)
+            parts = [cb.rows(Frames(var, x.t0, x.n), t0 + o, n) for o in offs]
+            parts.append(cb.rows(Frames(const, x.t0, x.n), t0, n))
+        else:
+            parts = [cb.rows(x, t0 + o, n) for o in offs]
+        return Frames(b.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0], t0, n)
+    if k in ("AffineTransform", "LinearTransform", "AffineComponent", "AffineComponentPreconditioned",
+             "AffineComponentPreconditionedOnline", "FixedAffineComponent", "FixedLinearComponent"):
+        w = f.get("LinearParams", f.get("Matrix"))
+        if w is None:
+            raise ConversionError(f"{where}: no weight matrix")
+        if x.value.shape[1] != w.shape[1]:
+            raise ConversionError(f"{where}: input has {x.value.shape[1]} columns, the weights {w.shape[1]}")
+        y = b.op("MatMul", x.value, b.const(np.ascontiguousarray(w, np.float32)), transpose_b=True)
+        if "BiasParams" in f and f["BiasParams"].size:
+            y = b.op("Add", y, b.const(_vec(f["BiasParams"])))
+        return same(y)
+    if k in ("Sigmoid", "SigmoidComponent"):
+        return same(b.op("Sigmoid", x.value))
+    if k in ("Tanh", "TanhComponent"):
+        return same(b.op("Tanh", x.value))
+    if k == "RectifiedLinearComponent":
+        return same(b.op("Relu", x.value))
+    if k in ("Softmax", "SoftmaxComponent"):
+        return same(b.op("SoftMax", x.value, axis=1))
+    if k == "LogSoftmaxComponent":
+        return same(b.op("LogSoftmax", x.value, axis=1))
+    if k in ("Dropout",) or k in NNET2_IDENTITY:
+        return x
+    if k == "AddShift":
+        return same(b.op("Add", x.value, b.const(_vec(f["Vector"]))))
+    if k == "Rescale":
+        return same(b.op("Multiply", x.value, b.const(_vec(f["Vector"]))))
+    if k == "FixedScaleComponent":
+        return same(b.op("Multiply", x.value, b.const(_vec(f["Scales"]))))
+    if k == "FixedBiasComponent":
+        return same(b.op("Add", x.value, b.const(_vec(f["Bias"]))))
+    if k == "Copy":
+        idx = np.asarray(f["Indexes"], np.int64) - 1
+        return same(b.op("Gather", x.value, b.const(idx), b.const(np.array(1, np.int64)), batch_dims=0))
+    if k == "PnormComponent":
+        din, dout, p = int(f["InputDim"]), int(f["OutputDim"]), float(f.get("P", 2.0))
+        g = din // dout
+        r = b.op("Reshape", x.value, b.const(np.array([x.n, dout, g], np.int64)), special_zero=False)
+        s = b.op("ReduceSum", b.op("Power", b.op("Abs", r), b.const(np.float32(p))),
+                 b.const(np.array([2], np.int64)), keep_dims=False)
+        return same(b.op("Power", s, b.const(np.float32(1.0 / p))))
+    if k == "SumGroupComponent":
+        sizes = [int(s) for s in f["Sizes"]]
+        m = np.zeros((sum(sizes), len(sizes)), np.float32)
+        start = 0
+        for j, s in enumerate(sizes):
+            m[start:start + s, j] = 1
+            start += s
+        return same(b.op("MatMul", x.value, b.const(m)))
+    if k == "NormalizeComponent":
+        dim = x.value.shape[1]
+        sq = b.op("ReduceSum", b.op("Multiply", x.value, x.value), b.const(np.array([1], np.int64)), keep_dims=True)
+        ms = b.op("Multiply", sq, b.const(np.float32(1.0 / dim)))
+        den = b.op("Sqrt", b.op("Maximum", ms, b.const(np.float32(2.0 ** -66))))
+        return same(b.op("Divide", x.value, den))
+    raise UnsupportedOpsError(path, "Kaldi", {k: 1}, {k: c.name})

@@ -1,0 +1,140 @@
+"""nnet1 and nnet2 networks written here in both encodings: identical IRs from binary and text,
+and outputs equal to a numpy reference of each component's documented formula (OpenVINO, f32
+hint; rtol 1e-5, atol 1e-6):
+
+    Splice(o)        y(t) = [x(t+o_1) ... x(t+o_k)]         AddShift  y = x + s    Rescale  y = x * s
+    Affine           y = x W^T + b                          Sigmoid   1 / (1 + e^-x)
+    Softmax          e^x / sum e^x                          Pnorm     y_j = (sum_g |x_jG+g|^p)^(1/p)
+    Normalize        y = x / sqrt(max(sum x^2 / D, 2^-66))  FixedAffine as Affine
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mo
+from mo.errors import UnsupportedOpsError
+
+from ..runtime import ov_infer
+from .writer import KaldiWriter
+
+RNG = np.random.default_rng(0)
+SPLICE = [-2, -1, 0, 1, 2]
+W1, B1 = RNG.standard_normal((32, 65)).astype(np.float32) * 0.2, RNG.standard_normal(32).astype(np.float32)
+W2, B2 = RNG.standard_normal((10, 32)).astype(np.float32) * 0.3, RNG.standard_normal(10).astype(np.float32)
+SHIFT, SCALE = RNG.standard_normal(65).astype(np.float32), RNG.uniform(0.5, 2, 65).astype(np.float32)
+
+
+def nnet1(binary: bool) -> bytes:
+    w = KaldiWriter(binary).token("<Nnet>")
+    w.token("<Splice>").int32(65).int32(13).int_vector(SPLICE).token("<!EndOfComponent>")
+    w.token("<AddShift>").int32(65).int32(65).token("<LearnRateCoef>").float(0.0).vector(SHIFT)
+    w.token("<!EndOfComponent>")
+    w.token("<Rescale>").int32(65).int32(65).token("<LearnRateCoef>").float(0.0).vector(SCALE)
+    w.token("<!EndOfComponent>")
+    w.token("<AffineTransform>").int32(32).int32(65).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(W1).vector(B1)
+    w.token("<!EndOfComponent>")
+    w.token("<Sigmoid>").int32(32).int32(32).token("<!EndOfComponent>")
+    w.token("<AffineTransform>").int32(10).int32(32).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(W2).vector(B2)
+    w.token("<!EndOfComponent>")
+    w.token("<Softmax>").int32(10).int32(10).token("<!EndOfComponent>")
+    return w.token("</Nnet>").bytes()
+
+
+def splice(x: np.ndarray, offsets) -> np.ndarray:
+    lo, hi = min(offsets), max(offsets)
+    n = len(x) - (hi - lo)
+    return np.concatenate([x[o - lo:o - lo + n] for o in offsets], axis=1)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def nnet1_reference(x):
+    h = (splice(x, SPLICE) + SHIFT) * SCALE
+    h = 1 / (1 + np.exp(-(h @ W1.T + B1)))
+    return softmax(h @ W2.T + B2)
+
+
+FA = RNG.standard_normal((39, 39)).astype(np.float32) * 0.3
+FB = RNG.standard_normal(39).astype(np.float32)
+A1, C1 = RNG.standard_normal((40, 39)).astype(np.float32) * 0.3, RNG.standard_normal(40).astype(np.float32)
+A2, C2 = RNG.standard_normal((8, 10)).astype(np.float32), RNG.standard_normal(8).astype(np.float32)
+
+
+def nnet2(binary: bool) -> bytes:
+    w = KaldiWriter(binary).token("<Nnet>").token("<NumComponents>").int32(7).token("<Components>")
+    w.token("<SpliceComponent>").token("<InputDim>").int32(13).token("<Context>").int_vector([-1, 0, 1])
+    w.token("<ConstComponentDim>").int32(0).token("</SpliceComponent>")
+    w.token("<FixedAffineComponent>").token("<LinearParams>").matrix(FA).token("<BiasParams>").vector(FB)
+    w.token("</FixedAffineComponent>")
+    w.token("<AffineComponentPreconditionedOnline>").token("<LearningRate>").float(0.001)
+    w.token("<LinearParams>").matrix(A1).token("<BiasParams>").vector(C1).token("<RankIn>").int32(20)
+    w.token("<RankOut>").int32(80).token("<UpdatePeriod>").int32(4).token("<NumSamplesHistory>").float(2000.0)
+    w.token("<Alpha>").float(4.0).token("<MaxChangePerSample>").float(0.075)
+    w.token("</AffineComponentPreconditionedOnline>")
+    w.token("<PnormComponent>").token("<InputDim>").int32(40).token("<OutputDim>").int32(10).token("<P>").float(2.0)
+    w.token("</PnormComponent>")
+    w.token("<NormalizeComponent>").token("<Dim>").int32(10).token("<ValueSum>").vector(np.zeros(10))
+    w.token("<DerivSum>").vector(np.zeros(10)).token("<Count>").int32(0).token("</NormalizeComponent>")
+    w.token("<AffineComponent>").token("<LearningRate>").float(0.001).token("<LinearParams>").matrix(A2)
+    w.token("<BiasParams>").vector(C2).token("</AffineComponent>")
+    w.token("<SoftmaxComponent>").token("<Dim>").int32(8).token("<ValueSum>").vector(np.zeros(8))
+    w.token("<DerivSum>").vector(np.zeros(8)).token("<Count>").int32(0).token("</SoftmaxComponent>")
+    return w.token("</Components>").token("</Nnet>").bytes()
+
+
+def nnet2_reference(x):
+    h = splice(x, [-1, 0, 1]) @ FA.T + FB
+    h = h @ A1.T + C1
+    h = np.sqrt((np.abs(h.reshape(len(h), 10, 4)) ** 2).sum(2))
+    h = h / np.sqrt(np.maximum((h * h).sum(1, keepdims=True) / 10, 2.0 ** -66))
+    return softmax(h @ A2.T + C2)
+
+
+@pytest.mark.parametrize("kind, write, reference, context", [
+    ("nnet1", nnet1, nnet1_reference, 2), ("nnet2", nnet2, nnet2_reference, 1)])
+def test_binary_and_text_identical_and_match_reference(kind, write, reference, context, tmp_path):
+    irs = []
+    for binary in (True, False):
+        path = tmp_path / f"{kind}{'.bin' if binary else '.txt'}"
+        path.write_bytes(write(binary))
+        graph = mo.convert(path, input="input[30,13]")
+        assert graph.meta["kaldi"]["network"] == kind
+        assert graph.meta["kaldi"]["left_context"] == context == graph.meta["kaldi"]["right_context"]
+        graph.name = kind
+        irs.append(mo.save(graph, tmp_path / ("b" if binary else "t") / "m.xml"))
+    assert irs[0].xml.read_bytes() == irs[1].xml.read_bytes()
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((30, 13)).astype(np.float32)
+    got = ov_infer(irs[0].xml, {"input": x})["output"]
+    np.testing.assert_allclose(got, reference(x), rtol=1e-5, atol=1e-6)
+
+
+def test_nnet1_unsupported_component_listed(tmp_path):
+    data = nnet1(False).replace(b"<Sigmoid> 32 32", b"<KlHmm> 32 32")
+    path = tmp_path / "klhmm.txt"
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedOpsError, match="KlHmm x1"):
+        mo.convert(path)
+
+
+def test_nnet1_streaming_equals_chunk(tmp_path):
+    import openvino as ov
+
+    path = tmp_path / "nnet1.bin"
+    path.write_bytes(nnet1(True))
+    chunk = mo.save(mo.convert(path, input="input[30,13]"), tmp_path / "c" / "m.xml").xml
+    stream = mo.save(mo.convert(path, kaldi_form="streaming"), tmp_path / "s" / "m.xml").xml
+    x = RNG.standard_normal((30, 13)).astype(np.float32)
+    want = ov_infer(chunk, {"input": x})["output"]
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(str(stream)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    req = compiled.create_infer_request()
+    got = np.concatenate([np.asarray(req.infer({"input": x[s:s + 1]})[compiled.output(0)]).copy()
+                          for s in range(30)])
+    np.testing.assert_allclose(got[4:], want, rtol=1e-5, atol=1e-6)
