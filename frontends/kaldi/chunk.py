@@ -32,13 +32,17 @@ from mo.ir.builder import Builder
 
 from .nnet3 import Component, Desc, Nnet3, parse_descriptor
 
-IDENTITY = {"GeneralDropoutComponent", "DropoutComponent", "NoOpComponent", "BackpropTruncationComponent"}
+IDENTITY = {"GeneralDropoutComponent", "DropoutComponent", "NoOpComponent", "BackpropTruncationComponent",
+            "ClipGradientComponent", "DropoutMaskComponent", "SpecAugmentTimeMaskComponent"}
+SHARED = {"PnormComponent", "SumGroupComponent"}  # formulas in sequential.py
 AFFINE = {"AffineComponent", "NaturalGradientAffineComponent", "FixedAffineComponent"}
 ELEMENTWISE = {"RectifiedLinearComponent": "Relu", "SigmoidComponent": "Sigmoid", "TanhComponent": "Tanh"}
 SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComponent", "SoftmaxComponent",
                                                      "LogSoftmaxComponent", "BatchNormComponent",
                                                      "NormalizeComponent", "FixedScaleComponent",
-                                                     "FixedBiasComponent"}
+                                                     "FixedBiasComponent", "NaturalGradientPerElementScaleComponent",
+                                                     "PerElementScaleComponent", "PerElementOffsetComponent",
+                                                     "ElementwiseProductComponent"} | SHARED
 
 
 @dataclass
@@ -308,6 +312,23 @@ class ChunkBuilder:
             ms = b.op("Multiply", sq, b.const(np.float32(1.0 / (dim * rms * rms))))
             den = b.op("Sqrt", b.op("Maximum", ms, b.const(np.float32(2.0 ** -66))))
             return same(b.op("Divide", x.value, den))
+        if k in SHARED:
+            from .sequential import _apply
+            if x.invariant:
+                raise ConversionError(f"{where()}: time-invariant input")
+            return _apply(self, comp, x, self.path)
+        if k in ("NaturalGradientPerElementScaleComponent", "PerElementScaleComponent"):
+            return same(b.op("Multiply", x.value, b.const(f["Params"].astype(np.float32).reshape(1, -1))))
+        if k == "PerElementOffsetComponent":
+            return same(b.op("Add", x.value, b.const(f["Offsets"].astype(np.float32).reshape(1, -1))))
+        if k == "ElementwiseProductComponent":
+            din, dout = int(f["InputDim"]), int(f["OutputDim"])
+            if din % dout:
+                raise ConversionError(f"{where()}: input dim {din} is not a multiple of output dim {dout}")
+            y = self._slice(x.value, 0, dout, axis=1)
+            for j in range(1, din // dout):
+                y = b.op("Multiply", y, self._slice(x.value, j * dout, (j + 1) * dout, axis=1))
+            return same(y)
         if k == "FixedScaleComponent":
             return same(b.op("Multiply", x.value, b.const(f["Scales"].astype(np.float32).reshape(1, -1))))
         if k == "FixedBiasComponent":

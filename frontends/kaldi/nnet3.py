@@ -31,7 +31,7 @@ BOOL_FIELDS = {"TestMode", "Continuous", "UseNaturalGradient", "IsGradient", "Ad
                "IsComputeDerivative"}
 VECTOR_FIELDS = {"ValueAvg", "DerivAvg", "OderivRms", "StatsMean", "StatsVar", "BiasParams", "Priors", "Offsets",
                  "Bias", "Scales", "Counts"}
-MATRIX_FIELDS = {"LinearParams", "Params", "Matrix"}
+MATRIX_FIELDS = {"LinearParams", "Matrix"}
 INT_VECTOR_FIELDS = {"TimeOffsets", "Indexes", "Offsets2", "ColumnMap", "Sizes", "Context"}
 
 

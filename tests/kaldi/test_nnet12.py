@@ -138,3 +138,45 @@ def test_nnet1_streaming_equals_chunk(tmp_path):
     got = np.concatenate([np.asarray(req.infer({"input": x[s:s + 1]})[compiled.output(0)]).copy()
                           for s in range(30)])
     np.testing.assert_allclose(got[4:], want, rtol=1e-5, atol=1e-6)
+
+
+def nnet3_small(binary: bool) -> bytes:
+    """input(8) -> Append(Offset(input,-1), input) -> Affine 16->8 -> ElementwiseProduct 8->4 -> Pnorm 4->2
+    and a per-element scale; written as a .raw nnet3 in either encoding."""
+    w = KaldiWriter(binary).token("<Nnet3>")
+    w.out += (b"\ninput-node name=input dim=8\n"
+              b"component-node name=aff component=aff input=Append(Offset(input, -1), input)\n"
+              b"component-node name=prod component=prod input=aff\n"
+              b"component-node name=pn component=pn input=prod\n"
+              b"component-node name=sc component=sc input=pn\n"
+              b"output-node name=output input=sc objective=linear\n\n")
+    w.token("<NumComponents>").int32(4)
+    w.token("<ComponentName>").token("aff").token("<AffineComponent>").token("<LinearParams>").matrix(N3W)
+    w.token("<BiasParams>").vector(N3B).token("</AffineComponent>")
+    w.token("<ComponentName>").token("prod").token("<ElementwiseProductComponent>").token("<InputDim>").int32(8)
+    w.token("<OutputDim>").int32(4).token("</ElementwiseProductComponent>")
+    w.token("<ComponentName>").token("pn").token("<PnormComponent>").token("<InputDim>").int32(4)
+    w.token("<OutputDim>").int32(2).token("</PnormComponent>")
+    w.token("<ComponentName>").token("sc").token("<NaturalGradientPerElementScaleComponent>")
+    w.token("<Params>").vector(N3S).token("</NaturalGradientPerElementScaleComponent>")
+    return w.token("</Nnet3>").bytes()
+
+
+N3W, N3B = RNG.standard_normal((8, 16)).astype(np.float32), RNG.standard_normal(8).astype(np.float32)
+N3S = RNG.uniform(0.5, 2, 2).astype(np.float32)
+
+
+def test_nnet3_product_pnorm_scale(tmp_path):
+    irs = []
+    for binary in (True, False):
+        p = tmp_path / ("small.raw" if binary else "small.txt")
+        p.write_bytes(nnet3_small(binary))
+        g = mo.convert(p, input="input[12,8]")
+        g.name = "small"
+        irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((12, 8)).astype(np.float32)
+    h = splice(x, [-1, 0]) @ N3W.T + N3B
+    h = h[:, :4] * h[:, 4:]
+    h = np.sqrt((h.reshape(-1, 2, 2) ** 2).sum(2)) * N3S
+    np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], h, rtol=1e-5, atol=1e-5)

@@ -108,9 +108,9 @@ def test_gmm_model_without_network(tmp_path):
 
 
 def test_unsupported_components_listed_once(tmp_path):
-    text = (DATA / "final.txt").read_bytes().replace(b"RectifiedLinearComponent>", b"PnormComponent>")
-    with pytest.raises(UnsupportedOpsError, match=r"PnormComponent x13"):
-        mo.convert(_bad(tmp_path, "pnorm.txt", text))
+    text = (DATA / "final.txt").read_bytes().replace(b"RectifiedLinearComponent>", b"RestrictedAttentionComponent>")
+    with pytest.raises(UnsupportedOpsError, match=r"RestrictedAttentionComponent x13"):
+        mo.convert(_bad(tmp_path, "attention.txt", text))
 
 
 def test_text_and_binary_read_the_same_weights():
