@@ -79,3 +79,17 @@ def test_disable_fusing_keeps_the_batch_norm(tmp_path: Path) -> None:
     graph = mo.convert(tmp_path / "model.onnx", disable_fusing=True)
     assert graph.op_counts()["BatchNormInference"] == 1
     assert not any(r.name.startswith("fold_") and r.name != "fold_constants" for r in graph.meta["reports"])
+
+
+@pytest.mark.parametrize("group", [1, 2])
+def test_batch_norm_after_transposed_convolution_folds(tmp_path: Path, group: int) -> None:
+    """ConvTranspose (ConvolutionBackpropData, or the group form) + BN: the BN scales filter axis 1
+    (or axes 0 and 2 for groups) and leaves one Add. OpenVINO vs onnxruntime, rtol/atol 1e-4."""
+    w = RNG.standard_normal((4, 6 // group, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("ConvTranspose", ["x", "w"], ["c"], strides=[2, 2], group=group),
+             helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["y"], epsilon=1e-3)]
+    model = make_model(nodes, [("x", F, [1, 4, 5, 5])], [("y", F, None)], opset=15, inits=[("w", w)] + _bn_inits(6))
+    x = RNG.standard_normal((1, 4, 5, 5)).astype(np.float32)
+    run_onnx_vs_ir(model, {"x": x}, tmp_path, rtol=1e-4, atol=1e-4)
+    ops = mo.convert(tmp_path / "model.onnx").op_counts()
+    assert "BatchNormInference" not in ops and ops["Add"] == 1, ops

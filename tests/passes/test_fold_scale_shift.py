@@ -118,3 +118,14 @@ def test_backward_near_misses_stay(tmp_path: Path) -> None:
     ops = graph.op_counts()
     assert ops["Add"] == 1 and ops["Multiply"] == 2, ops
     assert all(n.inputs[0].producer.op in ("Add", "Multiply") for n in graph.nodes if n.op == "Convolution")
+
+
+def test_scale_and_shift_before_a_matmul_fold_backward(tmp_path: Path) -> None:
+    """(x * s + t) @ B with s, t over x's last axis: B's rows take s, t @ B becomes a bias Add."""
+    nodes = [helper.make_node("Mul", ["x", "s"], ["a"]), helper.make_node("Add", ["a", "t"], ["b"]),
+             helper.make_node("MatMul", ["b", "w"], ["y"])]
+    graph = _convert_model(nodes, (2, 3, 8), [("s", _f(8)), ("t", _f(1, 1, 8)), ("w", _f(8, 5))], tmp_path)
+    ops = graph.op_counts()
+    assert "Multiply" not in ops and ops["Add"] == 1, ops
+    mm = next(n for n in graph.nodes if n.op == "MatMul")
+    assert mm.inputs[0].producer.op == "Parameter" and graph.outputs[0].producer.op == "Add"

@@ -122,3 +122,32 @@ def test_near_misses_stay(tmp_path: Path) -> None:
                       [("y1", F, None), ("y2", F, None), ("y3", F, None), ("y4", TensorProto.INT64, None)],
                       [("a", np.float32(2.0)), ("b", _c(5)), ("k", _i(1, 2, 3))], tmp_path, feeds)
     assert ops["Multiply"] == 2 and ops["Transpose"] == 1 and ops["Concat"] == 2 and ops["Subtract"] == 1, ops
+
+
+def test_fused_ir_is_deterministic(tmp_path: Path) -> None:
+    """Two conversions of a model that every structural pass touches give byte-identical IRs."""
+    import onnx
+    nodes = [helper.make_node("Pad", ["x", "p"], ["xp"]),
+             helper.make_node("Conv", ["xp", "w"], ["c"]),
+             helper.make_node("Conv", ["xp", "w2"], ["c2"]),
+             helper.make_node("Reshape", ["c", "s1"], ["a"]),
+             helper.make_node("Transpose", ["a"], ["b"], perm=[0, 2, 1, 3, 4]),
+             helper.make_node("Reshape", ["b", "s2"], ["d"]),
+             helper.make_node("Sub", ["d", "m"], ["e"]), helper.make_node("Div", ["e", "k"], ["f"]),
+             helper.make_node("Add", ["f", "c2"], ["y"])]
+    w = _c(4, 3, 3, 3)
+    inits = [("p", _i(0, 0, 1, 1, 0, 0, 1, 1)), ("w", w), ("w2", w.copy()), ("s1", _i(2, 2, 2, 4, 5)),
+             ("s2", _i(2, 4, 4, 5)), ("m", _c(4, 1, 1)), ("k", np.float32(2.0))]
+    model = make_model(nodes, [("x", F, [2, 3, 4, 5])], [("y", F, None)], opset=18, inits=inits)
+    src = tmp_path / "model.onnx"
+    onnx.save(model, src)
+    blobs = []
+    for i in range(2):
+        graph = mo.convert(src)
+        mo.save(graph, tmp_path / f"ir{i}" / "model.xml")
+        blobs.append(((tmp_path / f"ir{i}" / "model.xml").read_bytes(), (tmp_path / f"ir{i}" / "model.bin").read_bytes()))
+    assert blobs[0] == blobs[1]
+    ops = graph.op_counts()
+    assert ops.get("ShuffleChannels") == 1 and "Pad" not in ops and ops["Convolution"] == 1, ops
+    (tmp_path / "run").mkdir()
+    run_onnx_vs_ir(model, {"x": X}, tmp_path / "run", rtol=1e-5, atol=1e-5)
