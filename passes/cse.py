@@ -15,8 +15,10 @@ Not merged: Parameters, Results, stateful ops (ReadValue, Assign), random ops
 TensorIterator), and a node any of whose outputs is a model output (its tensor names are
 the output's names; merging would give two Results the same names). Tensor names of a
 merged Value move to the survivor unless the survivor is a model output. Constants are
-compared by a hash of their bytes; constants over ``MAX_HASH_ELEMENTS`` elements are
-left alone to bound the time spent reading weights.
+compared by a hash of their bytes, and only Consts that share element type and shape with
+another Const are hashed; constants over ``MAX_HASH_ELEMENTS`` elements, and any beyond the
+first ``HASH_BUDGET_BYTES`` hashed in one run, count as distinct (this bounds the time spent
+reading the weights of very large models).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from .base import PassReport
 KEEP = frozenset({"Parameter", "Result", "ReadValue", "Assign", "RandomUniform", "Multinomial", "If", "Loop",
                   "TensorIterator"})
 MAX_HASH_ELEMENTS = 1 << 26
+HASH_BUDGET_BYTES = 1 << 29
 
 
 def _frozen(v: Any) -> Any:
@@ -44,7 +47,7 @@ def _feeds_result(node: Node) -> bool:
     return any(user.op == "Result" for v in node.outputs for user, _ in v.uses)
 
 
-def _key(node: Node, ids: dict[Value, int]) -> tuple | None:
+def _key(node: Node, ids: dict[Value, int], budget: list[int]) -> tuple | None:
     try:
         attrs = _frozen({k: v for k, v in node.attrs.items() if k != "value"})
         rt = _frozen(node.rt_info)
@@ -55,6 +58,10 @@ def _key(node: Node, ids: dict[Value, int]) -> tuple | None:
         t = v.const
         if t is None or int(getattr(t, "size", 0)) > MAX_HASH_ELEMENTS:
             return None
+        nbytes = int(getattr(t, "nbytes", 0))
+        if nbytes > budget[0]:
+            return None
+        budget[0] -= nbytes
         return ("Const", v.etype, v.shape, t.digest(), rt)
     return (node.op, node.version, tuple(ids[v] for v in node.inputs), len(node.outputs), attrs, rt)
 
@@ -70,13 +77,14 @@ def run(graph: Graph) -> PassReport:
             k = (n.outputs[0].etype, n.outputs[0].shape)
             by_shape[k] = by_shape.get(k, 0) + 1
     merged = 0
+    budget = [HASH_BUDGET_BYTES]
     for node in list(graph.nodes):
         if node.op in KEEP or any(v not in ids for v in node.inputs):
             key = None
         elif node.op == "Const" and by_shape.get((node.outputs[0].etype, node.outputs[0].shape), 0) < 2:
             key = None
         else:
-            key = _key(node, ids)
+            key = _key(node, ids, budget)
         if node.op == "Const":
             if key is not None and key in seen:
                 ids[node.outputs[0]] = ids[seen[key].outputs[0]]     # equal content: same identity
