@@ -14,6 +14,7 @@ Forward (after the op), valid for every op below:
 
 Backward (before the op), c per channel of the op's input:
     Conv(x * c, W)                     ->  Conv(x, W * c[i])      any zero padding: 0 * c = 0
+        (transposed convolutions too: their pads crop the output, they pad nothing)
     MatMul(x * c, B)                   ->  MatMul(x, B * c[k])    (rows of B; not with transpose_a)
     Conv(x + d, W)                     ->  Conv(x, W) + sum_{i,k} W[o, i, k] * d[i]
         only Convolution/GroupConvolution whose windows never read padding (explicit or
@@ -21,8 +22,7 @@ Backward (before the op), c per channel of the op's input:
     MatMul(x + d, B)                   ->  MatMul(x, B) + d @ B     (not with transpose_a)
 
 Conv is Convolution, GroupConvolution, ConvolutionBackpropData or
-GroupConvolutionBackpropData (backward Mul only for the first two and MatMul) with a
-constant filter; every rewritten op's output (and, backward, the Multiply/Add's output)
+GroupConvolutionBackpropData (backward Add only for the first two) with a constant filter; every rewritten op's output (and, backward, the Multiply/Add's output)
 must have no other user, and only f32 tensors are touched. This turns Caffe-style Scale
 layers (Mul + Add after a convolution or a BatchNorm) into nothing;
 fold_batch_norm_into_conv then takes the BatchNorms that follow convolutions. Scaled
@@ -180,7 +180,7 @@ class _Rewriter:
 
     def backward_multiply(self, mul: Node, x: Value, c: Value) -> bool:
         conv = self.sole_weighted_user(mul.outputs[0])
-        if conv is None or conv.op not in ("Convolution", "GroupConvolution", "MatMul") or x.etype != "f32":
+        if conv is None or x.etype != "f32":
             return False
         scale = channels(c, mul.outputs[0], conv.op)
         if scale is None or x.shape != mul.outputs[0].shape:

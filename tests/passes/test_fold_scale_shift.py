@@ -129,3 +129,12 @@ def test_scale_and_shift_before_a_matmul_fold_backward(tmp_path: Path) -> None:
     assert "Multiply" not in ops and ops["Add"] == 1, ops
     mm = next(n for n in graph.nodes if n.op == "MatMul")
     assert mm.inputs[0].producer.op == "Parameter" and graph.outputs[0].producer.op == "Add"
+
+
+def test_scale_before_a_transposed_convolution_folds_backward(tmp_path: Path) -> None:
+    """x * s (per input channel) into ConvTranspose's filter axis 0, with pads (which crop)."""
+    nodes = [helper.make_node("Mul", ["x", "s"], ["a"]),
+             helper.make_node("ConvTranspose", ["a", "w"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1])]
+    graph = _convert_model(nodes, (1, 4, 5, 5), [("s", _f(4, 1, 1)), ("w", _f(4, 3, 3, 3))], tmp_path)
+    ops = graph.op_counts()
+    assert "Multiply" not in ops and ops["ConvolutionBackpropData"] == 1, ops
