@@ -15,9 +15,17 @@ source model expects. Per input:
 * ``--reverse_input_channels`` flips the channel axis of every input with 3 channels.
 
 The channel axis comes from the input's layout (``--layout``/``--source_layout``), else
-from the framework's convention: last for TensorFlow, second for the others. Inserted
-ops: Gather (reverse), Subtract (mean), Divide (scale); the Parameter keeps its name and
-tensor names. Fusion passes and the runtime fold them where exact.
+from the framework's convention: last for TensorFlow, second for the others (logged, as an
+assumption). Inserted ops: Gather (reverse), Add of -mean, Multiply by 1/scale. They go
+right after the Parameter, or, when every reader of the Parameter is a constant-order
+Transpose (a TensorFlow frontend's NHWC -> NCHW), after each Transpose on the permuted
+channel axis, so that they sit next to the first convolution. The Parameter keeps its
+name, tensor names and shape.
+
+The pipeline runs this pass before FUSE: fold_scale_shift then folds the Multiply into the
+first convolution's (or MatMul's) filter, and the Add into its bias when the convolution
+reads no padding (a padded zero would not be shifted by the mean, so a padded first
+convolution keeps the Add).
 """
 from __future__ import annotations
 
@@ -26,7 +34,7 @@ import logging
 import numpy as np
 
 from mo.errors import OptionError
-from mo.graph import Graph, Node
+from mo.graph import Graph, Node, Value
 from mo.options import ConvertOptions, ValuesSpec, merge_layouts
 
 from .base import PassReport
@@ -76,7 +84,11 @@ def channel_axis(graph: Graph, param: Node, options: ConvertOptions) -> int | No
         return None
     if rank == 1:
         return 0
-    return rank - 1 if graph.meta.get("framework") == "tf" else 1
+    framework = graph.meta.get("framework")
+    axis = rank - 1 if framework == "tf" else 1
+    log.info("preprocess: input %s has no --layout; assuming channels on axis %d (the %s convention)",
+             param.name, axis, "TensorFlow NHWC" if framework == "tf" else "NCHW")
+    return axis
 
 
 class _Plan:
@@ -149,35 +161,73 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     return PassReport(NAME, bool(done), "; ".join(done))
 
 
+def _layout_transposes(param: Node) -> list[tuple[Node, list[int]]] | None:
+    """The Parameter's users when they are all constant-order Transposes (a frontend's
+    NHWC -> NCHW), with their orders; else None."""
+    out = []
+    for node, i in param.outputs[0].uses:
+        if node.op != "Transpose" or i != 0 or node.inputs[1].const is None:
+            return None
+        order = [int(k) for k in node.inputs[1].const.numpy().reshape(-1)]
+        if len(order) != param.outputs[0].rank or any(r.op == "Result" for r in node.outputs[0].users()):
+            return None
+        out.append((node, order))
+    return out or None
+
+
 def _insert(graph: Graph, param: Node, pl: _Plan, axis: int | None) -> str:
+    """Insert the ops after ``param`` (or after its layout Transposes, on the permuted axis)."""
+    v = param.outputs[0]
+    what = []
+    if pl.reverse:
+        what.append("channels reversed")
+    if pl.mean is not None:
+        what.append("mean " + ",".join(f"{m:g}" for m in pl.mean))
+    if pl.scale is not None:
+        what.append("scale " + ",".join(f"{s:g}" for s in pl.scale))
+    transposes = _layout_transposes(param) if axis is not None else None
+    if transposes is None:
+        users = list(v.uses)
+        x = _chain(graph, v, pl, axis, param.name + "/preprocess")
+        for node, i in users:
+            graph.set_input(node, i, x)
+    else:
+        for k, (node, order) in enumerate(transposes):
+            out = node.outputs[0]
+            users = list(out.uses)
+            x = _chain(graph, out, pl, order.index(axis), param.name + "/preprocess" + (f"_{k}" if k else ""))
+            for user, i in users:
+                graph.set_input(user, i, x)
+    log.info("preprocess %s: %s", param.name, ", ".join(what))
+    return f"{v.names[0] if v.names else param.name}: {', '.join(what)}"
+
+
+def _chain(graph: Graph, v: Value, pl: _Plan, axis: int | None, base: str) -> Value:
+    """``(reverse(v) + (-mean)) * (1/scale)`` along ``axis`` of ``v``.
+
+    Add and Multiply (not Subtract and Divide): the forms fold_scale_shift folds into the
+    first convolution or MatMul. ``x * (1/s)`` differs from ``x / s`` by at most one rounding
+    of the f32 reciprocal (relative 6e-8).
+    """
     from mo.ir.builder import Builder
 
     b = Builder(graph, fold=False)
-    v = param.outputs[0]
-    users = list(v.uses)
     rank = v.rank or 0
     dtype = {"f16": np.float16, "f64": np.float64}.get(v.etype, np.float32)
 
-    def along_channels(vals: np.ndarray):
+    def along_channels(vals: np.ndarray) -> Value:
         if vals.size == 1:
             return b.const(vals.astype(dtype).reshape(()))
         shape = [1] * rank
         shape[axis] = vals.size  # type: ignore[index]
         return b.const(vals.astype(dtype).reshape(shape))
 
-    x, what = v, []
-    base = param.name + "/preprocess"
+    x = v
     if pl.reverse:
         x = b.op("Gather", x, b.const(np.array([2, 1, 0], dtype=np.int64)), b.const(np.array(axis, dtype=np.int64)),
                  name=base + "/reverse_channels", batch_dims=0)
-        what.append("channels reversed")
     if pl.mean is not None:
-        x = b.op("Subtract", x, along_channels(pl.mean), name=base + "/mean")
-        what.append("mean " + ",".join(f"{m:g}" for m in pl.mean))
+        x = b.op("Add", x, along_channels(-pl.mean), name=base + "/mean")
     if pl.scale is not None:
-        x = b.op("Divide", x, along_channels(pl.scale), name=base + "/scale")
-        what.append("scale " + ",".join(f"{s:g}" for s in pl.scale))
-    for node, i in users:
-        graph.set_input(node, i, x)
-    log.info("preprocess %s: %s", param.name, ", ".join(what))
-    return f"{v.names[0] if v.names else param.name}: {', '.join(what)}"
+        x = b.op("Multiply", x, along_channels(1.0 / pl.scale), name=base + "/scale")
+    return x

@@ -96,7 +96,12 @@ def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
     if options.fp16:
         compress.append(("compress_to_fp16", _pass("compress_to_fp16")))
     finalize = [("eliminate_dead_code", _pass("eliminate_dead_code"))]
-    return normalize + fold + fuse + preprocess_passes(options) + compress + finalize
+    # mean/scale/reverse run before FUSE so that fold_scale_shift folds them into the first
+    # convolution; the layout change stays after it
+    pre = preprocess_passes(options)
+    early = [p for p in pre if p[0] == "preprocess"]
+    late = [p for p in pre if p[0] != "preprocess"]
+    return normalize + fold + early + fuse + late + compress + finalize
 
 
 def preprocess_passes(options: ConvertOptions) -> list[tuple[str, Callable]]:

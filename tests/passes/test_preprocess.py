@@ -137,3 +137,99 @@ def test_tf_nhwc_mean_scale_reverse(tmp_path):
     ref = run_graph_def(gd, {ins[0]: pre}, outs)
     got = ov_infer(xml, {ins[0]: raw})
     np.testing.assert_allclose(got[outs[0]], ref[0], rtol=1e-5, atol=1e-4)
+
+
+def _onnx_conv(tmp_path: Path, pads: list[int], group: int = 1) -> Path:
+    import onnx
+    from onnx import TensorProto, helper
+
+    from ..onnx.util import make_model
+
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal((6, 3 // group, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    model = make_model([helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=pads, group=group),
+                        helper.make_node("Relu", ["c"], ["y"])],
+                       [("x", TensorProto.FLOAT, [1, 3, 12, 12])], [("y", TensorProto.FLOAT, None)],
+                       inits=[("w", w), ("b", b)])
+    path = tmp_path / f"conv_{sum(pads)}.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def _onnx_ref(model: Path, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"x": x})[0]
+
+
+PRE = dict(mean_values="[123.675,116.28,103.53]", scale_values="[58.395,57.12,57.375]")
+
+
+def test_mean_and_scale_fold_into_an_unpadded_first_conv(tmp_path):
+    """Preprocessing runs before FUSE: with no padding read, the whole (x - mean) / scale becomes
+    the first convolution's filter and bias (the Parameter feeds the Convolution directly)."""
+    model = _onnx_conv(tmp_path, [0, 0, 0, 0])
+    graph = mo.convert(model, **PRE)
+    param = graph.parameters[0]
+    assert [n.op for n in param.outputs[0].users()] == ["Convolution"], graph.format()
+    counts = graph.op_counts()
+    assert "Multiply" not in counts and counts.get("Add") == 1, counts  # only the convolution's bias
+    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
+    raw = _raw((1, 3, 12, 12), seed=9)
+    pre = ((raw - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
+    ref = _onnx_ref(model, pre)
+    np.testing.assert_allclose(ov_infer(xml, {"x": raw})["y"], ref, rtol=1e-5, atol=1e-4)
+
+
+def test_padded_first_conv_keeps_the_mean_outside(tmp_path):
+    """A padded convolution reads zeros that the mean must not shift: the Add stays before it
+    and the result is exact (border pixels included)."""
+    model = _onnx_conv(tmp_path, [1, 1, 1, 1])
+    graph = mo.convert(model, **PRE)
+    users = [n.op for n in graph.parameters[0].outputs[0].users()]
+    assert users != ["Convolution"], "the mean cannot be folded into a padded convolution"
+    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
+    raw = _raw((1, 3, 12, 12), seed=10)
+    pre = ((raw - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
+    ref = _onnx_ref(model, pre)
+    got = ov_infer(xml, {"x": raw})["y"]
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(got[..., 0, :], ref[..., 0, :], rtol=1e-5, atol=1e-4)  # the padded border
+
+
+def test_preprocessing_without_fusion(tmp_path):
+    """--disable_fusing keeps the ops (Add of -mean, Multiply by 1/scale) and the same result."""
+    model = _onnx_conv(tmp_path, [0, 0, 0, 0])
+    graph = mo.convert(model, disable_fusing=True, reverse_input_channels=True, **PRE)
+    ops = [n.op for n in graph.nodes if n.name.startswith("x/preprocess")]
+    assert ops == ["Gather", "Add", "Multiply"], ops
+    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
+    raw = _raw((1, 3, 12, 12), seed=11)
+    pre = ((raw[:, ::-1] - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
+    np.testing.assert_allclose(ov_infer(xml, {"x": raw})["y"], _onnx_ref(model, pre), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_tf_preprocessing_sits_after_the_layout_transpose_and_folds(tmp_path):
+    """TF NHWC input: the ops go after the frontend's NHWC -> NCHW Transpose on the permuted
+    channel axis, so a VALID first convolution absorbs mean and scale."""
+    tf = pytest.importorskip("tensorflow")
+    from ..tf.util import freeze, run_graph_def
+
+    w = np.random.default_rng(12).standard_normal((3, 3, 3, 4)).astype(np.float32)
+    gd, outs, ins = freeze(lambda x: tf.nn.relu(tf.nn.conv2d(x, w, 2, "VALID")),
+                           [tf.TensorSpec((1, 17, 17, 3), tf.float32)])
+    pb = tmp_path / "model.pb"
+    pb.write_bytes(gd.SerializeToString())
+    graph = mo.convert(pb, **PRE)
+    transpose = graph.parameters[0].outputs[0].users()
+    assert [n.op for n in transpose] == ["Transpose"], graph.format()
+    assert [n.op for n in transpose[0].outputs[0].users()] == ["Convolution"], graph.format()
+    counts = graph.op_counts()
+    assert "Multiply" not in counts and counts.get("Add") == 1, counts  # the mean became the conv's bias
+    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
+    raw = _raw((1, 17, 17, 3), seed=13)
+    ref = run_graph_def(gd, {ins[0]: ((raw - MEAN) / STD).astype(np.float32)}, outs)[0]
+    np.testing.assert_allclose(ov_infer(xml, {ins[0]: raw})[outs[0]], ref, rtol=1e-5, atol=1e-4)
