@@ -3,9 +3,10 @@
 1. Statistics. The graph as it stands (FP32, preprocessing included) is written to a
    temporary IR with an extra Result on every activation to quantize, and run in the
    OpenVINO runtime (CPU, f32) on the calibration samples (see calibration.py). Per tensor:
-   the min and max over all samples (``--calibration_stat minmax``), or the given
-   percentile of |values| on each side (``percentile:99.99``), from a seeded subsample of
-   at most SUBSAMPLE values per sample.
+   the min and max over all samples (``--calibration_stat minmax``), or, with
+   ``percentile:Q``, the Q-th percentile as the top and the (100-Q)-th as the bottom (each
+   only where the tensor goes past 0 on that side), over a seeded subsample of at most
+   SUBSAMPLE values per sample: a few outliers then no longer stretch the 8-bit grid.
 2. FakeQuantize (256 levels) on the activation input of every Convolution,
    GroupConvolution, MatMul (the non-constant data input), AvgPool and MaxPool, one per
    tensor however many ops read it; its range is

@@ -7,6 +7,8 @@ In the OpenVINO runtime (f32 hint, so only the quantized parts run in low precis
 * the CPU plugin really runs the convolutions in INT8 (their runtime precision is I8/U8);
 * the mixed preset and the percentile statistic also keep >= 99 % agreement;
 * without --calibration the conversion is refused with a message naming the options.
+Fast cases on small ONNX models: .npz calibration of a two-input model, batched .npy files and
+--calibration_size, bad calibration data (one-line InputErrors naming the file), CLI exit code 2.
 """
 from __future__ import annotations
 
@@ -21,9 +23,6 @@ from mo.errors import OptionError
 from mo.passes.quantize import activation_range
 
 from ..runtime import ov_infer
-
-pytestmark = pytest.mark.slow  # trains a CNN with TensorFlow (~10 s)
-
 
 @functools.lru_cache(maxsize=1)
 def _digits_cnn(root: str):
@@ -77,6 +76,7 @@ def _convert(pb, tmp: Path, **options) -> Path:
     return mo.save(mo.convert(pb, **options), tmp / "ir" / "model.xml").xml
 
 
+@pytest.mark.slow  # the digits CNN is trained with TensorFlow (~10 s)
 @pytest.mark.parametrize("options", [dict(), dict(quantize_preset="mixed"),
                                      dict(calibration_stat="percentile:99.99")],
                          ids=["performance-minmax", "mixed", "percentile"])
@@ -93,6 +93,7 @@ def test_int8_agrees_with_fp32(digits, tmp_path, options):
     assert precisions and all(p.lower() in ("i8", "u8") for p in precisions.values()), precisions
 
 
+@pytest.mark.slow  # the digits CNN is trained with TensorFlow (~10 s)
 def test_ir_has_fake_quantize_on_activations_and_weights(digits, tmp_path):
     pb, cal, *_ = digits
     graph = mo.convert(pb, quantize="int8", calibration=str(cal))
@@ -103,12 +104,14 @@ def test_ir_has_fake_quantize_on_activations_and_weights(digits, tmp_path):
     assert "100 calibration samples" in report
 
 
+@pytest.mark.slow  # the digits CNN is trained with TensorFlow (~10 s)
 def test_refused_without_calibration(digits):
     pb, *_ = digits
     with pytest.raises(OptionError, match="--calibration DIR.*--calibration random"):
         mo.convert(pb, quantize="int8")
 
 
+@pytest.mark.slow  # the digits CNN is trained with TensorFlow (~10 s)
 def test_random_calibration_is_explicit(digits, tmp_path, caplog):
     pb, *_ = digits
     graph = mo.convert(pb, quantize="int8", calibration="random")
@@ -146,3 +149,98 @@ def test_image_folder_calibration_with_preprocessing(tmp_path):
     for name, r in ref.items():  # softmax probabilities of an untrained CNN: within 0.02 absolute
         assert np.abs(got[name] - r).max() <= 0.02, name
         assert np.abs(got[name] - r).max() > 0, name  # really quantized
+
+
+def _two_input_model(tmp_path: Path) -> Path:
+    """a: f32[1,3,8,8] -> Conv -> Relu -> GlobalAveragePool -> Flatten -> (+ b @ M) -> y."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from ..onnx.util import make_model
+
+    rng = np.random.default_rng(3)
+    model = make_model(
+        [helper.make_node("Conv", ["a", "W"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["r"]),
+         helper.make_node("GlobalAveragePool", ["r"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+         helper.make_node("MatMul", ["b", "M"], ["m"]), helper.make_node("Add", ["f", "m"], ["y"])],
+        [("a", TensorProto.FLOAT, [1, 3, 8, 8]), ("b", TensorProto.FLOAT, [1, 6])], [("y", TensorProto.FLOAT, None)],
+        inits=[("W", rng.standard_normal((4, 3, 3, 3)).astype(np.float32)),
+               ("M", rng.standard_normal((6, 4)).astype(np.float32))])
+    path = tmp_path / "two_inputs.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def _report(graph) -> str:
+    return next(str(r) for r in graph.meta["reports"] if str(r).startswith("quantize:"))
+
+
+def test_npz_calibration_for_two_inputs(tmp_path):
+    """.npz files name the inputs; a leading sample axis on a batch-1 input gives several samples."""
+    model = _two_input_model(tmp_path)
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    rng = np.random.default_rng(4)
+    for k in range(2):
+        np.savez(cal / f"{k}.npz", a=rng.standard_normal((5, 3, 8, 8)).astype(np.float32),
+                 b=rng.standard_normal((5, 6)).astype(np.float32))
+    graph = mo.convert(model, quantize="int8", calibration=str(cal))
+    assert "10 calibration samples" in _report(graph)
+    fq = [n for n in graph.nodes if n.op == "FakeQuantize"]
+    readers = sorted(u.op for n in fq for u in n.outputs[0].users())
+    assert readers == ["Convolution", "Convolution", "MatMul", "MatMul"], readers  # activation + weight each
+    int8 = mo.save(graph, tmp_path / "q" / "m.xml").xml
+    fp32 = mo.save(mo.convert(model), tmp_path / "f" / "m.xml").xml
+    feeds = {"a": rng.standard_normal((1, 3, 8, 8)).astype(np.float32), "b": rng.standard_normal((1, 6)).astype(np.float32)}
+    ref, got = ov_infer(fp32, feeds)["y"], ov_infer(int8, feeds)["y"]
+    err = np.abs(got - ref).max() / np.ptp(ref)
+    assert 0 < err < 0.05, err  # quantized (not identical) and close: 8-bit steps of the observed ranges
+
+
+def test_calibration_size_and_batched_npy(tmp_path):
+    sample = Path(__file__).resolve().parents[2] / "samples" / "sample_cnn.onnx"  # "input" [1,3,64,64]
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    rng = np.random.default_rng(5)
+    np.save(cal / "batch.npy", rng.standard_normal((6, 3, 64, 64)).astype(np.float32))  # 6 samples
+    np.save(cal / "single.npy", rng.standard_normal((3, 64, 64)).astype(np.float32))  # batch axis added
+    assert "7 calibration samples" in _report(mo.convert(sample, quantize="int8", calibration=str(cal)))
+    graph = mo.convert(sample, quantize="int8", calibration=str(cal), calibration_size=4)
+    assert "4 calibration samples" in _report(graph)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: np.savez(d / "x.npz", a=np.zeros((1, 3, 8, 8), np.float32)), r"x.npz: no array named 'b'"),
+    (lambda d: np.save(d / "x.npy", np.zeros((1, 6), np.float32)), r"x.npy: the model has 2 inputs; use .npz"),
+    (lambda d: np.savez(d / "x.npz", a=np.zeros((1, 3, 9, 8), np.float32), b=np.zeros((1, 6), np.float32)),
+     r"x.npz: array of shape \[1, 3, 9, 8\] does not fit input 'a' of shape \[1, 3, 8, 8\]"),
+    (lambda d: (d / "notes.txt").write_text("x"), r"no images, .npy or .npz files in the folder"),
+])
+def test_bad_calibration_data(tmp_path, make, message):
+    from mo.errors import InputError
+
+    model = _two_input_model(tmp_path)
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    make(cal)
+    with pytest.raises(InputError, match=message):
+        mo.convert(model, quantize="int8", calibration=str(cal))
+
+
+def test_cli_refuses_without_calibration_and_bad_stat(tmp_path):
+    from click.testing import CliRunner
+
+    from mo.cli import cli
+
+    model = _two_input_model(tmp_path)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["convert", str(model), "--output_dir", str(out), "--quantize", "int8"])
+    assert res.exit_code == 2, res.output
+    assert "--calibration DIR" in res.output and "--calibration random" in res.output
+    assert not out.exists() or not any(out.iterdir())
+    res = CliRunner().invoke(cli, ["convert", str(model), "--output_dir", str(out), "--quantize", "int8",
+                                   "--calibration", "random", "--calibration_stat", "median"])
+    assert res.exit_code == 2 and "--calibration_stat 'median'" in res.output, res.output
+    res = CliRunner().invoke(cli, ["convert", str(model), "--output_dir", str(out), "--quantize", "int8",
+                                   "--calibration", str(tmp_path / "missing")])
+    assert res.exit_code == 2 and "no such folder" in res.output, res.output
