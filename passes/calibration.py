@@ -5,11 +5,13 @@ DIR may hold, read in sorted file-name order:
 * ``.npz`` files: arrays named after the model's inputs (one sample, or a batch along axis 0
   when the input's batch is 1 and the array has one more sample dimension);
 * ``.npy`` files: the single input of a one-input model (same batch rule);
-* images (``.jpg``, ``.jpeg``, ``.png``, ``.bmp``): read as RGB with Pillow, resized (bilinear)
+* images (``.jpg``, ``.jpeg``, ``.png``, ``.bmp``): decoded with Pillow, resized (bilinear)
   to the input's spatial size and laid out as the input's layout says (channels first or
   last). They go in as raw 0..255 values: ``--mean_values``/``--scale_values``/
   ``--reverse_input_channels`` are already inside the graph being calibrated, exactly as the
-  IR will receive images at run time.
+  IR will receive images at run time. Channel order: the order the IR's input expects, i.e.
+  the source model's convention (BGR for Caffe, RGB for the other frameworks), swapped when
+  ``--reverse_input_channels`` is given (the IR then takes the other order).
 
 ``random`` draws seeded standard-normal samples (a last resort: ranges then describe noise,
 not data, and the IR's accuracy is unknown), and says so in a warning.
@@ -60,7 +62,7 @@ def _fit(p: Node, array: np.ndarray, source: Path) -> Iterator[np.ndarray]:
                          f"{_input_name(p)!r} of shape {list(shape)}")
 
 
-def _image(p: Node, path: Path, channel_axis: int | None) -> np.ndarray:
+def _image(p: Node, path: Path, channel_axis: int | None, bgr: bool) -> np.ndarray:
     from PIL import Image
 
     shape = _static_shape(p)
@@ -73,12 +75,15 @@ def _image(p: Node, path: Path, channel_axis: int | None) -> np.ndarray:
             rgb = np.asarray(im.convert("RGB").resize((w, h), Image.BILINEAR), dtype=np.float32)
     except OSError as e:
         raise InputError(f"{path}: cannot read the image: {e}") from None
+    if bgr:
+        rgb = rgb[..., ::-1]
     x = rgb.transpose(2, 0, 1) if channel_axis == 1 else rgb
     return np.broadcast_to(x[None], shape).astype(to_numpy(p.outputs[0].etype))
 
 
-def samples(graph: Graph, source: str, limit: int, channel_axis) -> list[dict[str, np.ndarray]]:
-    """Up to ``limit`` feeds (input name -> array) for ``graph``'s Parameters."""
+def samples(graph: Graph, source: str, limit: int, channel_axis, bgr: bool = False) -> list[dict[str, np.ndarray]]:
+    """Up to ``limit`` feeds (input name -> array) for ``graph``'s Parameters; images go in
+    BGR order when ``bgr``, else RGB."""
     params = graph.parameters
     if source == "random":
         log.warning("--calibration random: activation ranges come from random data, not from real "
@@ -119,5 +124,5 @@ def samples(graph: Graph, source: str, limit: int, channel_axis) -> list[dict[st
             array = np.load(f, allow_pickle=False)
             feeds.extend({_input_name(p): s} for s in _fit(p, array, f))
         else:
-            feeds.append({_input_name(p): _image(p, f, channel_axis(p))})
+            feeds.append({_input_name(p): _image(p, f, channel_axis(p), bgr)})
     return feeds[:limit]

@@ -173,8 +173,11 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     preset = options.quantize_preset or "performance"
     from .preprocess import channel_axis
 
+    # images go in the channel order the IR's input takes: the framework's (BGR for Caffe),
+    # swapped by --reverse_input_channels
+    bgr = (graph.meta.get("framework") == "caffe") != bool(options.reverse_input_channels)
     feeds = samples(graph, options.calibration, max(1, options.calibration_size),
-                    lambda p: channel_axis(graph, p, options))
+                    lambda p: channel_axis(graph, p, options), bgr)
     targets = activation_targets(graph)
     if not targets:
         return PassReport(NAME, False, "no Convolution/MatMul/pooling inputs to quantize")

@@ -244,3 +244,23 @@ def test_cli_refuses_without_calibration_and_bad_stat(tmp_path):
     res = CliRunner().invoke(cli, ["convert", str(model), "--output_dir", str(out), "--quantize", "int8",
                                    "--calibration", str(tmp_path / "missing")])
     assert res.exit_code == 2 and "no such folder" in res.output, res.output
+
+
+@pytest.mark.parametrize("bgr", [False, True])
+def test_image_channel_order_and_layout(tmp_path, bgr):
+    """A pure-colour image (R=10, G=20, B=30) reaches an NCHW input as [10,20,30] (RGB) or
+    [30,20,10] (BGR: Caffe models, or --reverse_input_channels on the others), resized."""
+    from PIL import Image
+
+    from mo.passes.calibration import samples
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "sample_cnn.onnx"  # "input" [1,3,64,64]
+    cal = tmp_path / "images"
+    cal.mkdir()
+    Image.fromarray(np.full((30, 50, 3), (10, 20, 30), np.uint8)).save(cal / "a.png")
+    graph = mo.convert(sample)
+    feeds = samples(graph, str(cal), 10, lambda p: 1, bgr)
+    x = feeds[0]["input"]
+    assert x.shape == (1, 3, 64, 64) and x.dtype == np.float32
+    want = [30, 20, 10] if bgr else [10, 20, 30]
+    assert [float(x[0, c].mean()) for c in range(3)] == want
