@@ -20,8 +20,8 @@ median latency per IR and the median of the per-pair ratios INT8/FP32 (neighbour
 machine's load at that moment, which cancels most drift on a shared machine).
 
 Also reported: how many Convolution layers the CPU plugin runs in INT8 (runtime precision u8/i8 in
-the compiled model's execution graph) and the largest logit difference relative to the FP32
-logits' range on one seeded input. Exit code 1 when a ratio exceeds the target 0.75.
+the compiled model's execution graph), the largest logit difference relative to the FP32
+logits' range on one seeded input, and the BIN sizes (INT8 weights are stored as i8). Exit code 1 when a ratio exceeds the target 0.75.
 """
 from __future__ import annotations
 
@@ -137,16 +137,18 @@ def main() -> int:
             low, convs = int8_convolutions(int8)
             f_ms, i_ms, ratio = measure(fp32, int8, feed, args.pairs)
             worst = max(worst, ratio)
-            rows.append((name, f_ms, i_ms, ratio, low, convs, err))
+            bins = (fp32_xml.with_suffix(".bin").stat().st_size, int8_xml.with_suffix(".bin").stat().st_size)
+            rows.append((name, f_ms, i_ms, ratio, low, convs, err, bins))
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"\n{args.size}x{args.size}, batch 1, {args.pairs} alternating pairs, calibration {args.calibration}, "
           f"preset {args.preset}, f32 precision hint, latency hint, 1 stream, threads {args.threads or 'default'}\n")
     print("| model | FP32 median | INT8 median | INT8/FP32 (median of pair ratios) | INT8 convolutions | "
-          "logit error / range |")
-    print("|---|---|---|---|---|---|")
-    for name, f_ms, i_ms, ratio, low, convs, err in rows:
-        print(f"| {name} | {f_ms:.2f} ms | {i_ms:.2f} ms | **{ratio:.2f}** | {low}/{convs} | {err:.1e} |")
+          "logit error / range | BIN FP32 -> INT8 |")
+    print("|---|---|---|---|---|---|---|")
+    for name, f_ms, i_ms, ratio, low, convs, err, (b32, b8) in rows:
+        print(f"| {name} | {f_ms:.2f} ms | {i_ms:.2f} ms | **{ratio:.2f}** | {low}/{convs} | {err:.1e} | "
+              f"{b32 / 2**20:.1f} -> {b8 / 2**20:.1f} MiB ({b8 / b32:.3f}x) |")
     print(f"\ntarget INT8/FP32 <= {TARGET}: {'met' if worst <= TARGET else 'MISSED'} (worst {worst:.2f})")
     return 0 if worst <= TARGET else 1
 

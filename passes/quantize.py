@@ -14,12 +14,15 @@
      (unsigned 8-bit), else ``[-a, a * 127/128]`` with ``a = max(|min|, |max|)`` (signed 8-bit);
    * ``mixed`` (asymmetric): ``[min, max]`` widened to hold 0 and nudged so that 0 is one
      of the levels exactly.
-3. FakeQuantize (255 levels, symmetric, one range per output channel ``[-m, m]`` with
-   ``m = max |W|`` over the channel) on the constant weights of those Convolutions,
-   GroupConvolutions and MatMuls.
+3. The constant weights of those Convolutions, GroupConvolutions and MatMuls quantized
+   symmetrically per output channel to i8 in [-127, 127] (255 levels, scale ``m / 127``
+   with ``m = max |W|`` over the channel) and stored that way:
+   ``Const(i8) -> Convert(f32) -> Multiply(scale)``. This is what a FakeQuantize with 255
+   levels and range ``[-m, m]`` on the f32 filter computes, in the form OpenVINO's
+   CompressQuantizeWeights writes: the BIN holds one byte per weight.
 
 These are the patterns OpenVINO's low-precision transformations turn into INT8 kernels on
-the CPU: weights become i8 constants at compile time and activations u8/i8.
+the CPU: activations u8/i8, weights i8.
 """
 from __future__ import annotations
 
@@ -190,7 +193,7 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
         q = _fq(b, v, qlo, qhi, 256, base + "/fq")
         for n, i in users:
             graph.set_input(n, i, q)
-    weights = 0
+    weights = before = after = 0
     done: dict[Value, Value] = {}
     for node in list(graph.nodes):
         if node.op not in WEIGHT_OPS or len(node.inputs) < 2:
@@ -204,16 +207,32 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
         axes = channel_axes(node, len(w.shape))
         if axes is None:
             continue
-        array = w.const.numpy()
-        reduce = tuple(i for i in range(array.ndim) if i not in axes)
-        m = np.abs(array).max(axis=reduce, keepdims=True).astype(np.float32)
-        m[m == 0] = 1e-6
-        q = _fq(b, w, -m, m, 255, w.producer.name + "/fq")
+        q = _int8_weights(b, w, axes)
         done[w] = q
         graph.set_input(node, 1, q)
         weights += 1
+        before += int(np.prod(w.shape)) * 4
+        after += int(np.prod(w.shape)) + int(np.prod(q.producer.inputs[1].shape)) * 4
     graph.toposort()
     stat = "minmax" if percentile is None else f"percentile {percentile:g}"
     return PassReport(NAME, True, f"{len(targets)} activations and {weights} weights quantized to INT8 "
-                                  f"({preset} preset, {stat} over {len(feeds)} calibration samples)")
+                                  f"({preset} preset, {stat} over {len(feeds)} calibration samples; "
+                                  f"weights {_mib(before)} -> {_mib(after)})")
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
+
+
+def _int8_weights(b: Builder, w: Value, axes: tuple[int, ...]) -> Value:
+    """``w`` as ``Const(i8 q) -> Convert(f32) -> Multiply(s)`` with ``q = round(w / s)`` in
+    [-127, 127] and ``s = max |w| / 127`` per output channel (``axes``)."""
+    array = w.const.numpy().astype(np.float64)  # type: ignore[union-attr]
+    reduce = tuple(i for i in range(array.ndim) if i not in axes)
+    m = np.abs(array).max(axis=reduce, keepdims=True)
+    scale = np.where(m > 0, m / 127.0, 1.0)
+    q = np.clip(np.rint(array / scale), -127, 127).astype(np.int8)
+    base = w.producer.name  # type: ignore[union-attr]
+    x = b.op("Convert", b.const(q, name=base + "/int8"), destination_type="f32", name=base + "/dequantize")
+    return b.op("Multiply", x, b.const(scale.astype(np.float32), name=base + "/scale"), name=base + "/dequantize/scale")
 

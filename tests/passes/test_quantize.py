@@ -93,13 +93,39 @@ def test_int8_agrees_with_fp32(digits, tmp_path, options):
     assert precisions and all(p.lower() in ("i8", "u8") for p in precisions.values()), precisions
 
 
+def _int8_weight(node) -> np.ndarray | None:
+    """The i8 values when ``node``'s filter is Const(i8) -> Convert(f32) -> Multiply(scale), else None."""
+    mul = node.inputs[1].producer
+    if mul is None or mul.op != "Multiply" or mul.inputs[0].producer.op != "Convert":
+        return None
+    const = mul.inputs[0].producer.inputs[0]
+    if const.etype != "i8" or const.const is None or mul.inputs[1].const is None:
+        return None
+    return const.const.numpy()
+
+
+def _fq_inputs(node) -> list[int]:
+    """The levels of the FakeQuantize ops ``node`` reads at its data input(s)."""
+    ports = (0, 1) if node.op == "MatMul" else (0,)
+    return [node.inputs[i].producer.attrs["levels"] for i in ports
+            if node.inputs[i].producer is not None and node.inputs[i].producer.op == "FakeQuantize"]
+
+
 @pytest.mark.slow  # the digits CNN is trained with TensorFlow (~10 s)
-def test_ir_has_fake_quantize_on_activations_and_weights(digits, tmp_path):
+def test_ir_has_fake_quantize_on_activations_and_int8_weights(digits, tmp_path):
     pb, cal, *_ = digits
     graph = mo.convert(pb, quantize="int8", calibration=str(cal))
-    fqs = [n for n in graph.nodes if n.op == "FakeQuantize"]
-    assert sorted(n.attrs["levels"] for n in fqs).count(255) == 4  # 3 conv filters + the dense layer
-    assert sum(n.attrs["levels"] == 256 for n in fqs) >= 4
+    weighted = [n for n in graph.nodes if n.op in ("Convolution", "MatMul")]
+    assert len(weighted) == 4  # 3 convolutions + the dense layer
+    for node in weighted:
+        q = _int8_weight(node)
+        assert q is not None and q.min() >= -127 and q.max() <= 127 and np.abs(q).max() == 127, node.name
+        assert _fq_inputs(node) == [256], node.name
+    assert sum(n.op == "MaxPool" and _fq_inputs(n) == [256] for n in graph.nodes) == 1
+    fp32 = mo.convert(pb)  # the BIN shrinks: one byte per weight
+    w32 = sum(n.outputs[0].const.numpy().nbytes for n in fp32.nodes if n.op == "Const")
+    w8 = sum(n.outputs[0].const.numpy().nbytes for n in graph.nodes if n.op == "Const")
+    assert w8 < 0.3 * w32, (w8, w32)
     report = next(str(r) for r in graph.meta["reports"] if str(r).startswith("quantize:"))
     assert "100 calibration samples" in report
 
@@ -188,7 +214,8 @@ def test_npz_calibration_for_two_inputs(tmp_path):
     assert "10 calibration samples" in _report(graph)
     fq = [n for n in graph.nodes if n.op == "FakeQuantize"]
     readers = sorted(u.op for n in fq for u in n.outputs[0].users())
-    assert readers == ["Convolution", "Convolution", "MatMul", "MatMul"], readers  # activation + weight each
+    assert readers == ["Convolution", "MatMul"], readers  # the activation of each
+    assert all(_int8_weight(n) is not None for n in graph.nodes if n.op in ("Convolution", "MatMul"))
     int8 = mo.save(graph, tmp_path / "q" / "m.xml").xml
     fp32 = mo.save(mo.convert(model), tmp_path / "f" / "m.xml").xml
     feeds = {"a": rng.standard_normal((1, 3, 8, 8)).astype(np.float32), "b": rng.standard_normal((1, 6)).astype(np.float32)}
