@@ -16,7 +16,9 @@ source model expects. Per input:
 
 The channel axis comes from the input's layout (``--layout``/``--source_layout``), else
 from the framework's convention: last for TensorFlow, second for the others (logged, as an
-assumption). Inserted ops: Gather (reverse), Add of -mean, Multiply by 1/scale. They go
+assumption). Inserted ops: Gather (reverse), Add of -mean, Multiply by 1/scale; when
+every reader of the input is a Convolution with a constant filter, the reversal is done
+on the filters' input channels instead (exact; no Gather; not with ``--disable_fusing``). They go
 right after the Parameter, or, when every reader of the Parameter is a constant-order
 Transpose (a TensorFlow frontend's NHWC -> NCHW), after each Transpose on the permuted
 channel axis, so that they sit next to the first convolution. The Parameter keeps its
@@ -155,7 +157,7 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
 
     done = []
     for p, pl in plans.items():
-        done.append(_insert(graph, p, pl, channel_axis(graph, p, options)))
+        done.append(_insert(graph, p, pl, channel_axis(graph, p, options), not options.disable_fusing))
     if done:
         graph.toposort()
     return PassReport(NAME, bool(done), "; ".join(done))
@@ -175,31 +177,79 @@ def _layout_transposes(param: Node) -> list[tuple[Node, list[int]]] | None:
     return out or None
 
 
-def _insert(graph: Graph, param: Node, pl: _Plan, axis: int | None) -> str:
+def _insert(graph: Graph, param: Node, pl: _Plan, axis: int | None, fuse: bool) -> str:
     """Insert the ops after ``param`` (or after its layout Transposes, on the permuted axis)."""
     v = param.outputs[0]
+    transposes = _layout_transposes(param) if axis is not None else None
+    base = param.name + "/preprocess"
+    if transposes is None:
+        folded = _apply(graph, v, pl, axis, base, fuse)
+    else:
+        folded = False
+        for k, (node, order) in enumerate(transposes):
+            folded |= _apply(graph, node.outputs[0], pl, order.index(axis), base + (f"_{k}" if k else ""), fuse)
     what = []
     if pl.reverse:
-        what.append("channels reversed")
+        what.append("channels reversed" + (" (in the first convolution's filter)" if folded else ""))
     if pl.mean is not None:
         what.append("mean " + ",".join(f"{m:g}" for m in pl.mean))
     if pl.scale is not None:
         what.append("scale " + ",".join(f"{s:g}" for s in pl.scale))
-    transposes = _layout_transposes(param) if axis is not None else None
-    if transposes is None:
-        users = list(v.uses)
-        x = _chain(graph, v, pl, axis, param.name + "/preprocess")
-        for node, i in users:
-            graph.set_input(node, i, x)
-    else:
-        for k, (node, order) in enumerate(transposes):
-            out = node.outputs[0]
-            users = list(out.uses)
-            x = _chain(graph, out, pl, order.index(axis), param.name + "/preprocess" + (f"_{k}" if k else ""))
-            for user, i in users:
-                graph.set_input(user, i, x)
     log.info("preprocess %s: %s", param.name, ", ".join(what))
     return f"{v.names[0] if v.names else param.name}: {', '.join(what)}"
+
+
+def _reverse_foldable(users: list[tuple[Node, int]], axis: int | None) -> bool:
+    """Every reader is a Convolution taking ``v`` (channels on axis 1) as data, with a constant
+    3-input-channel float filter: reversing the input's channels then equals reversing the
+    filter's input channels, exactly."""
+    if axis != 1 or not users:
+        return False
+    for node, i in users:
+        w = node.inputs[1] if len(node.inputs) > 1 else None
+        if (node.op != "Convolution" or i != 0 or w is None or w.const is None or w.shape is None
+                or len(w.shape) < 3 or w.shape[1] != 3 or w.etype not in FLOAT_TYPES):
+            return False
+    return True
+
+
+def _reversed_filter(graph: Graph, w: Value) -> Value:
+    from mo.ir.builder import Builder
+    from mo.tensor import LazyTensor
+
+    t = w.const
+
+    def compute(t=t) -> np.ndarray:
+        return np.ascontiguousarray(t.numpy()[:, ::-1])  # type: ignore[union-attr]
+
+    name = (w.producer.name if w.producer is not None else "filter") + "/reversed_channels"
+    return Builder(graph, fold=False).const_tensor(LazyTensor(compute, t.dtype, tuple(w.shape)), name=name)  # type: ignore
+
+
+def _apply(graph: Graph, v: Value, pl: _Plan, axis: int | None, base: str, fuse: bool) -> bool:
+    """Preprocess ``v`` for all its current readers; True when the channel reversal went into
+    the readers' filters instead of a Gather (only when ``fuse``: not with --disable_fusing)."""
+    users = list(v.uses)
+    fold = fuse and pl.reverse and _reverse_foldable(users, axis)
+    if fold:
+        # reverse(x) - m == reverse(x - reverse(m)), same for the scale: the per-channel
+        # constants are applied in the raw input's order, the filters take the reversal
+        plan = _Plan()
+        plan.mean = None if pl.mean is None else pl.mean[::-1].copy()
+        plan.scale = None if pl.scale is None else pl.scale[::-1].copy()
+        x = _chain(graph, v, plan, axis, base)
+        filters: dict[Value, Value] = {}
+        for node, i in users:
+            w = node.inputs[1]
+            if w not in filters:
+                filters[w] = _reversed_filter(graph, w)
+            graph.set_input(node, 1, filters[w])
+            graph.set_input(node, i, x)
+    else:
+        x = _chain(graph, v, pl, axis, base)
+        for node, i in users:
+            graph.set_input(node, i, x)
+    return fold
 
 
 def _chain(graph: Graph, v: Value, pl: _Plan, axis: int | None, base: str) -> Value:

@@ -81,7 +81,8 @@ def test_cli_and_summary(tmp_path):
     res = CliRunner().invoke(cli, ["convert", str(SAMPLE), "--output_dir", str(tmp_path), "--mean_values",
                                    "[1,2,3]", "--scale_values", "[2,2,2]", "--reverse_input_channels"])
     assert res.exit_code == 0, res.output
-    assert "preprocess: input: channels reversed, mean 1,2,3, scale 2,2,2" in res.output
+    assert ("preprocess: input: channels reversed (in the first convolution's filter), mean 1,2,3, scale 2,2,2"
+            in res.output)
     raw = _raw((1, 3, 64, 64), seed=3)
     pre = (raw[:, ::-1] - np.array([1, 2, 3], np.float32).reshape(1, 3, 1, 1)) / 2
     _assert_same(ov_infer(tmp_path / "sample_cnn.xml", {"input": raw}), _ort({"input": pre.astype(np.float32)}))
@@ -167,32 +168,36 @@ def _onnx_ref(model: Path, x: np.ndarray) -> np.ndarray:
 PRE = dict(mean_values="[123.675,116.28,103.53]", scale_values="[58.395,57.12,57.375]")
 
 
-def test_mean_and_scale_fold_into_an_unpadded_first_conv(tmp_path):
-    """Preprocessing runs before FUSE: with no padding read, the whole (x - mean) / scale becomes
-    the first convolution's filter and bias (the Parameter feeds the Convolution directly)."""
+@pytest.mark.parametrize("reverse", [False, True])
+def test_mean_and_scale_fold_into_an_unpadded_first_conv(tmp_path, reverse):
+    """Preprocessing runs before FUSE: with no padding read, the whole (x[rev] - mean) / scale
+    becomes the first convolution's filter and bias (the Parameter feeds the Convolution
+    directly; the reversal permutes the filter's input channels)."""
     model = _onnx_conv(tmp_path, [0, 0, 0, 0])
-    graph = mo.convert(model, **PRE)
+    graph = mo.convert(model, reverse_input_channels=reverse, **PRE)
     param = graph.parameters[0]
     assert [n.op for n in param.outputs[0].users()] == ["Convolution"], graph.format()
     counts = graph.op_counts()
-    assert "Multiply" not in counts and counts.get("Add") == 1, counts  # only the convolution's bias
+    assert "Multiply" not in counts and "Gather" not in counts and counts.get("Add") == 1, counts  # the bias
     xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
     raw = _raw((1, 3, 12, 12), seed=9)
-    pre = ((raw - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
+    rev = raw[:, ::-1] if reverse else raw
+    pre = ((rev - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
     ref = _onnx_ref(model, pre)
     np.testing.assert_allclose(ov_infer(xml, {"x": raw})["y"], ref, rtol=1e-5, atol=1e-4)
 
 
 def test_padded_first_conv_keeps_the_mean_outside(tmp_path):
     """A padded convolution reads zeros that the mean must not shift: the Add stays before it
-    and the result is exact (border pixels included)."""
+    and the result is exact (border pixels included); the reversal still goes into the filter."""
     model = _onnx_conv(tmp_path, [1, 1, 1, 1])
-    graph = mo.convert(model, **PRE)
+    graph = mo.convert(model, reverse_input_channels=True, **PRE)
     users = [n.op for n in graph.parameters[0].outputs[0].users()]
     assert users != ["Convolution"], "the mean cannot be folded into a padded convolution"
+    assert "Gather" not in graph.op_counts()
     xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
     raw = _raw((1, 3, 12, 12), seed=10)
-    pre = ((raw - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
+    pre = ((raw[:, ::-1] - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
     ref = _onnx_ref(model, pre)
     got = ov_infer(xml, {"x": raw})["y"]
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-4)
@@ -233,3 +238,26 @@ def test_tf_preprocessing_sits_after_the_layout_transpose_and_folds(tmp_path):
     raw = _raw((1, 17, 17, 3), seed=13)
     ref = run_graph_def(gd, {ins[0]: ((raw - MEAN) / STD).astype(np.float32)}, outs)[0]
     np.testing.assert_allclose(ov_infer(xml, {ins[0]: raw})[outs[0]], ref, rtol=1e-5, atol=1e-4)
+
+
+def test_reverse_stays_a_gather_when_the_input_has_other_readers(tmp_path):
+    """x feeds a Conv and a ReduceMean: the filter cannot take the reversal, a Gather does."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from ..onnx.util import make_model
+
+    w = np.random.default_rng(14).standard_normal((3, 3, 1, 1)).astype(np.float32)
+    model = make_model([helper.make_node("Conv", ["x", "w"], ["c"]),
+                        helper.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=1),
+                        helper.make_node("Mul", ["c", "m"], ["y0"]), helper.make_node("Relu", ["y0"], ["y"])],
+                       [("x", TensorProto.FLOAT, [1, 3, 6, 6])], [("y", TensorProto.FLOAT, None)],
+                       inits=[("w", w)], opset=13)
+    src = tmp_path / "m.onnx"
+    onnx.save(model, src)
+    graph = mo.convert(src, reverse_input_channels=True, **PRE)
+    assert graph.op_counts().get("Gather") == 1
+    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
+    raw = _raw((1, 3, 6, 6), seed=15)
+    pre = ((raw[:, ::-1] - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)).astype(np.float32)
+    np.testing.assert_allclose(ov_infer(xml, {"x": raw})["y"], _onnx_ref(src, pre), rtol=1e-5, atol=1e-4)
