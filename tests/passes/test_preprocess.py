@@ -119,7 +119,10 @@ def test_batch_reshapes_the_whole_model(tmp_path):
 
 
 @pytest.mark.slow
-def test_tf_nhwc_mean_scale_reverse(tmp_path):
+@pytest.mark.parametrize("layout", [None, "nhwc->nchw"], ids=["nhwc", "layout-nchw"])
+def test_tf_nhwc_mean_scale_reverse(tmp_path, layout):
+    """TF NHWC model; with --layout nhwc->nchw the IR takes NCHW raw input and the mean still
+    applies along the model's C."""
     tf = pytest.importorskip("tensorflow")
     from ..tf.util import freeze, run_graph_def
 
@@ -132,11 +135,11 @@ def test_tf_nhwc_mean_scale_reverse(tmp_path):
     pb = tmp_path / "model.pb"
     pb.write_bytes(gd.SerializeToString())
     xml = _ir(tmp_path, model=pb, mean_values="[123.675,116.28,103.53]", scale_values="[58.395,57.12,57.375]",
-              reverse_input_channels=True)
+              reverse_input_channels=True, **({"layout": layout} if layout else {}))
     raw = _raw((2, 16, 16, 3), seed=7)
     pre = ((raw[..., ::-1] - MEAN) / STD).astype(np.float32)
     ref = run_graph_def(gd, {ins[0]: pre}, outs)
-    got = ov_infer(xml, {ins[0]: raw})
+    got = ov_infer(xml, {ins[0]: raw.transpose(0, 3, 1, 2) if layout else raw})
     np.testing.assert_allclose(got[outs[0]], ref[0], rtol=1e-5, atol=1e-4)
 
 
