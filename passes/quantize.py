@@ -168,6 +168,24 @@ def _fq(b: Builder, x: Value, lo, hi, levels: int, name: str) -> Value:
     return b.op("FakeQuantize", x, lo_c, hi_c, lo_c, hi_c, name=name, levels=levels)
 
 
+def _input_channel_axis(graph: Graph, param, options: ConvertOptions, source_axis) -> int | None:
+    """The channel axis of the IR's input as it is now: after the layout pass, the target
+    layout's C when --layout/--target_layout changed it, else the source layout's."""
+    from mo.options import merge_layouts
+
+    from .layout import expand
+
+    for spec in merge_layouts(options):
+        if spec.target is None:
+            continue
+        named = spec.name is not None and (spec.name == param.name or spec.name in param.outputs[0].names)
+        positional = spec.name is None and graph.parameters.index(param) == spec.index
+        if named or positional:
+            layout = expand(spec.target, param.outputs[0].rank, f"input {param.name}")
+            return layout.index("C") if layout is not None and "C" in layout else None
+    return source_axis(graph, param, options)
+
+
 def run(graph: Graph, options: ConvertOptions) -> PassReport:
     if not options.calibration:
         raise OptionError("--quantize int8 needs calibration data: --calibration DIR (images, .npy or .npz inputs); "
@@ -180,7 +198,7 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     # swapped by --reverse_input_channels
     bgr = (graph.meta.get("framework") == "caffe") != bool(options.reverse_input_channels)
     feeds = samples(graph, options.calibration, max(1, options.calibration_size),
-                    lambda p: channel_axis(graph, p, options), bgr)
+                    lambda p: _input_channel_axis(graph, p, options, channel_axis), bgr)
     targets = activation_targets(graph)
     if not targets:
         return PassReport(NAME, False, "no Convolution/MatMul/pooling inputs to quantize")

@@ -291,3 +291,19 @@ def test_image_channel_order_and_layout(tmp_path, bgr):
     assert x.shape == (1, 3, 64, 64) and x.dtype == np.float32
     want = [30, 20, 10] if bgr else [10, 20, 30]
     assert [float(x[0, c].mean()) for c in range(3)] == want
+
+
+def test_image_calibration_after_a_layout_change(tmp_path):
+    """--layout nchw->nhwc: the IR's input is NHWC when calibration runs, and images are laid
+    out that way."""
+    from PIL import Image
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "sample_cnn.onnx"  # "input" [1,3,64,64]
+    cal = tmp_path / "images"
+    cal.mkdir()
+    rng = np.random.default_rng(6)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(cal / f"{i}.png")
+    graph = mo.convert(sample, quantize="int8", calibration=str(cal), layout="nchw->nhwc", mean_values="[120,120,120]")
+    assert graph.parameters[0].outputs[0].shape == (1, 64, 64, 3)
+    assert "3 calibration samples" in _report(graph)
