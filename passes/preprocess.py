@@ -16,18 +16,20 @@ source model expects. Per input:
 
 The channel axis comes from the input's layout (``--layout``/``--source_layout``), else
 from the framework's convention: last for TensorFlow, second for the others (logged, as an
-assumption). Inserted ops: Gather (reverse), Add of -mean, Multiply by 1/scale; when
-every reader of the input is a Convolution with a constant filter, the reversal is done
-on the filters' input channels instead (exact; no Gather; not with ``--disable_fusing``). They go
-right after the Parameter, or, when every reader of the Parameter is a constant-order
-Transpose (a TensorFlow frontend's NHWC -> NCHW), after each Transpose on the permuted
-channel axis, so that they sit next to the first convolution. The Parameter keeps its
-name, tensor names and shape.
+assumption).
 
-The pipeline runs this pass before FUSE: fold_scale_shift then folds the Multiply into the
-first convolution's (or MatMul's) filter, and the Add into its bias when the convolution
-reads no padding (a padded zero would not be shifted by the mean, so a padded first
-convolution keeps the Add).
+Inserted ops: Gather (reverse), Add of -mean, Multiply by 1/scale. They go right after the
+Parameter, or, when every reader of the Parameter is a constant-order Transpose (a
+TensorFlow frontend's NHWC -> NCHW), after each Transpose on the permuted channel axis, so
+that they sit next to the first convolution. The Parameter keeps its name, tensor names
+and shape. When every reader is a Convolution with a constant filter, the reversal is done
+on the filters' input channels instead of by a Gather (exact; the mean/scale constants are
+then put in the raw input's order; not with ``--disable_fusing``).
+
+The pipeline runs this pass before FUSE: fold_scale_shift then folds the scale into the
+first convolution's (or MatMul's) filter and the mean into its bias when the convolution
+reads no padding. A padded zero would not be shifted by the mean, so a padded first
+convolution keeps the elementwise ops in front of it.
 """
 from __future__ import annotations
 
