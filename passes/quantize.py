@@ -5,8 +5,10 @@
    OpenVINO runtime (CPU, f32) on the calibration samples (see calibration.py). Per tensor:
    the min and max over all samples (``--calibration_stat minmax``), or, with
    ``percentile:Q``, the Q-th percentile as the top and the (100-Q)-th as the bottom (each
-   only where the tensor goes past 0 on that side), over a seeded subsample of at most
-   SUBSAMPLE values per sample: a few outliers then no longer stretch the 8-bit grid.
+   only where the tensor goes past 0 on that side), over a seeded subsample of
+   PERCENTILE_VALUES / (number of samples) values per sample (at least 1000; so at most
+   about 2 MiB per tensor whatever the calibration set's size): a few outliers then no
+   longer stretch the 8-bit grid.
 2. FakeQuantize (256 levels) on the activation input of every Convolution,
    GroupConvolution, MatMul (the non-constant data input), AvgPool and MaxPool, one per
    tensor however many ops read it; its range is
@@ -44,7 +46,7 @@ from .compress_weights import channel_axes
 log = logging.getLogger("mo.passes")
 
 NAME = "quantize"
-SUBSAMPLE = 100_000
+PERCENTILE_VALUES = 1 << 19  # values kept per tensor for --calibration_stat percentile
 ACTIVATION_OPS = ("Convolution", "GroupConvolution", "MatMul", "AvgPool", "MaxPool")
 WEIGHT_OPS = ("Convolution", "GroupConvolution", "MatMul")
 
@@ -117,6 +119,7 @@ def collect(graph: Graph, targets: list[Value], feeds: list[dict[str, np.ndarray
             lows = [np.inf] * len(targets)
             highs = [-np.inf] * len(targets)
             picks: list[list[np.ndarray]] = [[] for _ in targets]
+            per_sample = max(1000, PERCENTILE_VALUES // max(1, len(feeds)))
             for feed in feeds:
                 res = request.infer(feed)
                 for k, tag in enumerate(tags):
@@ -127,7 +130,7 @@ def collect(graph: Graph, targets: list[Value], feeds: list[dict[str, np.ndarray
                     lows[k] = min(lows[k], float(a.min()))
                     highs[k] = max(highs[k], float(a.max()))
                     if percentile is not None:
-                        picks[k].append(a if a.size <= SUBSAMPLE else rng.choice(a, SUBSAMPLE, replace=False))
+                        picks[k].append(a if a.size <= per_sample else rng.choice(a, per_sample, replace=False))
     finally:
         for r in results:
             graph.remove(r)

@@ -307,3 +307,30 @@ def test_image_calibration_after_a_layout_change(tmp_path):
     graph = mo.convert(sample, quantize="int8", calibration=str(cal), layout="nchw->nhwc", mean_values="[120,120,120]")
     assert graph.parameters[0].outputs[0].shape == (1, 64, 64, 3)
     assert "3 calibration samples" in _report(graph)
+
+
+def test_percentile_clips_outliers_that_minmax_keeps(tmp_path):
+    """Calibration data N(0,1) with two outliers (+-100): minmax spans them, percentile:99.9
+    takes the bulk (|range| about 3), and the mixed preset puts 0 on the grid."""
+    model = _two_input_model(tmp_path)
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((20, 3, 8, 8)).astype(np.float32)
+    a[3, 1, 2, 2], a[9, 0, 5, 1] = 100.0, -100.0
+    np.savez(cal / "a.npz", a=a, b=rng.standard_normal((20, 6)).astype(np.float32))
+
+    def input_range(**options) -> tuple[float, float]:
+        graph = mo.convert(model, quantize="int8", calibration=str(cal), **options)
+        conv = next(n for n in graph.nodes if n.op == "Convolution")
+        fq = conv.inputs[0].producer
+        assert fq.op == "FakeQuantize" and fq.inputs[0] is graph.parameters[0].outputs[0]
+        return float(fq.inputs[1].const.numpy()), float(fq.inputs[2].const.numpy())
+
+    lo, hi = input_range()
+    assert lo == -100.0 and hi == pytest.approx(100 * 127 / 128)
+    lo, hi = input_range(calibration_stat="percentile:99.9")
+    assert 2.5 < -lo < 5 and hi == pytest.approx(-lo * 127 / 128)
+    lo, hi = input_range(calibration_stat="percentile:99.9", quantize_preset="mixed")
+    step = (hi - lo) / 255
+    assert 2.5 < -lo < 5 and 2.5 < hi < 5 and abs(lo / step - round(lo / step)) < 1e-3
