@@ -85,6 +85,8 @@ def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
     fold = [("fold_constants", _pass("fold_constants"))] if options.fold_constants else []
     fuse = [] if options.disable_fusing else [(name, _pass(name)) for name in FUSION_PASSES]
     compress = []
+    if not options.quantize and (options.calibration or options.calibration_stat != "minmax"):
+        raise OptionError("--calibration and --calibration_stat are for --quantize int8, which was not given")
     if options.prune:
         compress.append(("prune", _option_pass("prune", options)))
     if options.cluster:

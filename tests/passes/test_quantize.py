@@ -334,3 +334,9 @@ def test_percentile_clips_outliers_that_minmax_keeps(tmp_path):
     lo, hi = input_range(calibration_stat="percentile:99.9", quantize_preset="mixed")
     step = (hi - lo) / 255
     assert 2.5 < -lo < 5 and 2.5 < hi < 5 and abs(lo / step - round(lo / step)) < 1e-3
+
+
+def test_calibration_without_quantize_is_refused():
+    sample = Path(__file__).resolve().parents[2] / "samples" / "sample_cnn.onnx"
+    with pytest.raises(OptionError, match="are for --quantize int8"):
+        mo.convert(sample, calibration="random")
