@@ -199,9 +199,22 @@ def _value(r: Reader, tag: str) -> Any:
         return r.matrix()
     if tag in INT_VECTOR_FIELDS:
         return r.int_vector()
-    # an unknown field: tell the type from what follows
+    # an unknown field: one or more values up to the next <Tag>, each told by what it starts with
+    values = []
+    while not _at_tag(r):
+        values.append(_untyped_value(r, tag))
+    return values[0] if len(values) == 1 else values
+
+
+def _at_tag(r: Reader) -> bool:
     if r.binary:
-        c = r.data[r.pos] if r.pos < len(r.data) else 0
+        return r.pos >= len(r.data) or r.data[r.pos:r.pos + 1] == b"<"
+    return r.peek_char() in ("<", "")
+
+
+def _untyped_value(r: Reader, tag: str) -> Any:
+    if r.binary:
+        c = r.data[r.pos]
         two = r.data[r.pos:r.pos + 2]
         if two in (b"FV", b"DV"):
             return r.vector()
