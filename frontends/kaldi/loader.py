@@ -151,7 +151,7 @@ def _load_sequential(r: Reader, path: str, options: ConvertOptions, g: Graph) ->
     if frames <= left + right:
         raise OptionError(f"{path}: a chunk of {frames} frames leaves no output frame (context {left} left, "
                           f"{right} right); give at least {left + right + 1} frames")
-    out = sequential.build(comps, path, g, frames, dim)
+    out = sequential.build(comps, path, g, frames, dim, streaming=options.kaldi_form == "streaming")
     builder = ChunkBuilder(Nnet3([], {}), path, g)
     value = _postprocess(builder, out.value, "output", options, None, path)
     builder.b.result(value, "output")

@@ -32,7 +32,11 @@ from .nnet3 import Component, Nnet3, read_component
 from .reader import Reader
 
 NNET1_NO_DATA = {"Sigmoid", "Tanh", "Softmax", "Dropout"}
-NNET1_KNOWN = NNET1_NO_DATA | {"AffineTransform", "LinearTransform", "Splice", "AddShift", "Rescale", "Copy"}
+NNET1_KNOWN = NNET1_NO_DATA | {"AffineTransform", "LinearTransform", "Splice", "AddShift", "Rescale", "Copy",
+                               "LstmProjected"}
+NNET1_ALIASES = {"LstmProjectedStreams": "LstmProjected"}
+LSTM_TAGS = {"<CellDim>", "<LearnRateCoef>", "<BiasLearnRateCoef>", "<CellClip>", "<DiffClip>", "<CellDiffClip>",
+             "<GradClip>", "<ClipGradient>"}
 
 
 def read_nnet1(r: Reader) -> list[Component]:
@@ -49,7 +53,7 @@ def read_nnet1(r: Reader) -> list[Component]:
             continue
         if not (tok.startswith("<") and tok.endswith(">")):
             raise r.fail(f"expected an nnet1 component marker, found {tok[:40]!r}", start)
-        kind = tok[1:-1]
+        kind = NNET1_ALIASES.get(tok[1:-1], tok[1:-1])
         comp = Component(f"{kind.lower()}{len(comps)}", kind, where=r.where(start))
         comp.fields["OutputDim"], comp.fields["InputDim"] = r.int32(), r.int32()
         if kind in ("AffineTransform", "LinearTransform"):
@@ -69,6 +73,16 @@ def read_nnet1(r: Reader) -> list[Component]:
                 r.token()
                 comp.fields["LearnRateCoef"] = r.float()
             comp.fields["Vector"] = r.vector()
+        elif kind == "LstmProjected":
+            while r.peek_char() == "<" and r.peek_token() in LSTM_TAGS:
+                tag = r.token()
+                comp.fields[tag[1:-1]] = r.int32() if tag == "<CellDim>" else r.float()
+            if "CellDim" not in comp.fields:
+                raise r.fail("<LstmProjected> without <CellDim>", start)
+            comp.fields["WGifoX"], comp.fields["WGifoR"] = r.matrix(), r.matrix()
+            comp.fields["Bias"] = r.vector()
+            comp.fields["PeepholeI"], comp.fields["PeepholeF"] = r.vector(), r.vector()
+            comp.fields["PeepholeO"], comp.fields["WRM"] = r.vector(), r.matrix()
         elif kind == "Dropout":
             while r.peek_char() == "<" and r.peek_token() not in ("<!EndOfComponent>", "</Nnet>"):
                 tag = r.token()[1:-1]
@@ -99,7 +113,7 @@ NNET2_IDENTITY = {"DropoutComponent", "AdditiveNoiseComponent"}
 SUPPORTED = {
     # nnet1
     "AffineTransform", "LinearTransform", "Sigmoid", "Tanh", "Softmax", "Dropout", "Splice", "AddShift",
-    "Rescale", "Copy",
+    "Rescale", "Copy", "LstmProjected",
     # nnet2
     "SpliceComponent", "AffineComponent", "AffineComponentPreconditioned", "AffineComponentPreconditionedOnline",
     "FixedAffineComponent", "FixedLinearComponent", "PnormComponent", "NormalizeComponent", "SoftmaxComponent",
@@ -126,7 +140,8 @@ def context(comps: list[Component]) -> tuple[int, int]:
     return left, right
 
 
-def build(comps: list[Component], path: str, graph: Graph, frames: int, input_dim: int) -> Frames:
+def build(comps: list[Component], path: str, graph: Graph, frames: int, input_dim: int,
+          streaming: bool = False) -> Frames:
     missing: dict[str, int] = {}
     examples: dict[str, str] = {}
     for c in comps:
@@ -136,11 +151,12 @@ def build(comps: list[Component], path: str, graph: Graph, frames: int, input_di
     if missing:
         raise UnsupportedOpsError(path, "Kaldi", missing, examples)
     cb = ChunkBuilder(Nnet3([], {}), path, graph)
+    cb.warmup_steps = frames - 1 if streaming else 0
     b = cb.b
     x = Frames(b.parameter("input", "f32", (frames, input_dim)), 0, frames)
     for c in comps:
         b.name_hint = c.name
-        x = _apply(cb, c, x, path)
+        x = _apply(cb, c, x, path, streaming)
     return x
 
 
@@ -148,7 +164,7 @@ def _vec(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, np.float32).reshape(1, -1)
 
 
-def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str) -> Frames:
+def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str, streaming: bool = False) -> Frames:
     b, k, f = cb.b, c.kind, c.fields
 
     def same(v):
@@ -184,6 +200,9 @@ def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str) -> Frames:
         if "BiasParams" in f and f["BiasParams"].size:
             y = b.op("Add", y, b.const(_vec(f["BiasParams"])))
         return same(y)
+    if k == "LstmProjected":
+        from .recurrent import lstm_projected
+        return lstm_projected(cb, c, x, streaming, where, warmup=getattr(cb, "warmup_steps", 0))
     if k in ("Sigmoid", "SigmoidComponent"):
         return same(b.op("Sigmoid", x.value))
     if k in ("Tanh", "TanhComponent"):

@@ -6,6 +6,9 @@ hint; rtol 1e-5, atol 1e-6):
     Affine           y = x W^T + b                          Sigmoid   1 / (1 + e^-x)
     Softmax          e^x / sum e^x                          Pnorm     y_j = (sum_g |x_jG+g|^p)^(1/p)
     Normalize        y = x / sqrt(max(sum x^2 / D, 2^-66))  FixedAffine as Affine
+    LstmProjected    gifo = x Wx^T + b + r(t-1) Wr^T; i, f = sigmoid(gifo_i,f + p_i,f c(t-1));
+                     c = f c(t-1) + i tanh(gifo_g); o = sigmoid(gifo_o + p_o c); r = (o tanh c) Wrm^T,
+                     r(-1) = c(-1) = 0 at the first frame of the chunk
 """
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ def test_binary_and_text_identical_and_match_reference(kind, write, reference, c
     for binary in (True, False):
         path = tmp_path / f"{kind}{'.bin' if binary else '.txt'}"
         path.write_bytes(write(binary))
-        graph = mo.convert(path, input="input[30,13]")
+        graph = mo.convert(path, input="input[30,13]", framework="kaldi")
         assert graph.meta["kaldi"]["network"] == kind
         assert graph.meta["kaldi"]["left_context"] == context == graph.meta["kaldi"]["right_context"]
         graph.name = kind
@@ -120,7 +123,7 @@ def test_nnet1_unsupported_component_listed(tmp_path):
     path = tmp_path / "klhmm.txt"
     path.write_bytes(data)
     with pytest.raises(UnsupportedOpsError, match="KlHmm x1"):
-        mo.convert(path)
+        mo.convert(path, framework="kaldi")
 
 
 def test_nnet1_streaming_equals_chunk(tmp_path):
@@ -128,8 +131,8 @@ def test_nnet1_streaming_equals_chunk(tmp_path):
 
     path = tmp_path / "nnet1.bin"
     path.write_bytes(nnet1(True))
-    chunk = mo.save(mo.convert(path, input="input[30,13]"), tmp_path / "c" / "m.xml").xml
-    stream = mo.save(mo.convert(path, kaldi_form="streaming"), tmp_path / "s" / "m.xml").xml
+    chunk = mo.save(mo.convert(path, input="input[30,13]", framework="kaldi"), tmp_path / "c" / "m.xml").xml
+    stream = mo.save(mo.convert(path, kaldi_form="streaming", framework="kaldi"), tmp_path / "s" / "m.xml").xml
     x = RNG.standard_normal((30, 13)).astype(np.float32)
     want = ov_infer(chunk, {"input": x})["output"]
     core = ov.Core()
@@ -171,7 +174,7 @@ def test_nnet3_product_pnorm_scale(tmp_path):
     for binary in (True, False):
         p = tmp_path / ("small.raw" if binary else "small.txt")
         p.write_bytes(nnet3_small(binary))
-        g = mo.convert(p, input="input[12,8]")
+        g = mo.convert(p, input="input[12,8]", framework="kaldi")
         g.name = "small"
         irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
     assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
@@ -180,3 +183,71 @@ def test_nnet3_product_pnorm_scale(tmp_path):
     h = h[:, :4] * h[:, 4:]
     h = np.sqrt((h.reshape(-1, 2, 2) ** 2).sum(2)) * N3S
     np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], h, rtol=1e-5, atol=1e-5)
+
+
+CELL, PROJ = 6, 4
+LWX = RNG.standard_normal((4 * CELL, 15)).astype(np.float32) * 0.4
+LWR = RNG.standard_normal((4 * CELL, PROJ)).astype(np.float32) * 0.4
+LB = RNG.standard_normal(4 * CELL).astype(np.float32) * 0.2
+LPI, LPF, LPO = (RNG.standard_normal(CELL).astype(np.float32) * 0.3 for _ in range(3))
+LWRM = RNG.standard_normal((PROJ, CELL)).astype(np.float32) * 0.5
+LW2, LB2 = RNG.standard_normal((3, PROJ)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+
+def nnet1_lstm(binary: bool, marker: str = "<LstmProjected>") -> bytes:
+    w = KaldiWriter(binary).token("<Nnet>")
+    w.token("<Splice>").int32(15).int32(5).int_vector([-1, 0, 1]).token("<!EndOfComponent>")
+    w.token(marker).int32(PROJ).int32(15).token("<CellDim>").int32(CELL).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<CellClip>").float(1.5).token("<DiffClip>").float(1.0)
+    w.token("<CellDiffClip>").float(0.0).token("<GradClip>").float(250.0)
+    w.matrix(LWX).matrix(LWR).vector(LB).vector(LPI).vector(LPF).vector(LPO).matrix(LWRM)
+    w.token("<!EndOfComponent>")
+    w.token("<AffineTransform>").int32(3).int32(PROJ).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(LW2).vector(LB2)
+    w.token("<!EndOfComponent>").token("<Softmax>").int32(3).int32(3).token("<!EndOfComponent>")
+    return w.token("</Nnet>").bytes()
+
+
+def nnet1_lstm_reference(x):
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    xs = splice(x.astype(np.float64), [-1, 0, 1])
+    r, c, out = np.zeros(PROJ), np.zeros(CELL), []
+    for row in xs:
+        gifo = row @ LWX.T + LB + r @ LWR.T
+        g, i, f, o = np.split(gifo, 4)
+        i, f = sig(i + LPI * c), sig(f + LPF * c)
+        c = np.clip(f * c + i * np.tanh(g), -1.5, 1.5)
+        o = sig(o + LPO * c)
+        r = (o * np.tanh(c)) @ LWRM.T
+        out.append(r)
+    return softmax(np.array(out) @ LW2.T + LB2)
+
+
+@pytest.mark.parametrize("marker", ["<LstmProjected>", "<LstmProjectedStreams>"])
+def test_nnet1_lstm_binary_text_reference_and_streaming(marker, tmp_path):
+    import openvino as ov
+
+    irs = []
+    for binary in (True, False):
+        path = tmp_path / f"lstm{'.bin' if binary else '.txt'}"
+        path.write_bytes(nnet1_lstm(binary, marker))
+        graph = mo.convert(path, input="input[20,5]", framework="kaldi")
+        graph.name = "lstm"
+        irs.append(mo.save(graph, tmp_path / ("b" if binary else "t") / "m.xml"))
+    assert irs[0].xml.read_bytes() == irs[1].xml.read_bytes()
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((20, 5)).astype(np.float32) * 2
+    want = ov_infer(irs[0].xml, {"input": x})["output"]
+    np.testing.assert_allclose(want, nnet1_lstm_reference(x), rtol=1e-5, atol=1e-6)
+    # streaming: one frame per inference, LSTM state in ReadValue/Assign, zero during the 2 warm-up steps
+    graph = mo.convert(tmp_path / "lstm.bin", kaldi_form="streaming", framework="kaldi")
+    assert graph.op_counts()["ReadValue"] == 4  # input window, r, c, step counter
+    stream = mo.save(graph, tmp_path / "s" / "m.xml").xml
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(str(stream)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    req = compiled.create_infer_request()
+    for _ in range(2):  # a second utterance after reset_state gives the same numbers
+        req.reset_state()
+        got = np.concatenate([np.asarray(req.infer({"input": x[s:s + 1]})[compiled.output(0)]).copy()
+                              for s in range(20)])
+        np.testing.assert_allclose(got[2:], want, rtol=1e-5, atol=1e-6)
