@@ -16,8 +16,17 @@ GroupConvolution filter ``[G, O, I, k...]``, axis 1 of a ConvolutionBackpropData
 ``[I, O, k...]``, and for MatMul the weight's last axis (or, with ``transpose_b``, the
 one before it).
 
-``int4`` stores MatMul weights as u4 (two per byte) the same way; convolutions keep u8,
-because the CPU plugin has no 4-bit convolution kernels.
+``int4`` stores MatMul weights as u4 (two per byte, first value in the low nibble) the
+same way, group-wise when a 2-D weight has more than GROUP_SIZE (128) input channels and a
+multiple of it: one scale and zero point per output channel and group of 128 inputs, the
+weight stored as ``[O, I/128, 128]`` (``transpose_b``) or ``[I/128, 128, O]`` and a Reshape
+back to 2-D after the Multiply (the grouped pattern OpenVINO's int4 compression writes).
+Convolutions keep u8, because the CPU plugin has no 4-bit convolution kernels.
+
+The OpenVINO CPU plugin turns each compressed MatMul into a FullyConnected that reads the
+u8/u4 weights directly (tests check the compiled model). With ``--data_type FP16`` the
+scales become f16 behind a decompression Convert (compress_to_fp16 runs after this pass
+and leaves u8/u4 constants alone); the plugin accepts that form too.
 """
 from __future__ import annotations
 
@@ -36,6 +45,7 @@ log = logging.getLogger("mo.passes")
 
 NAME = "compress_weights"
 MIN_ELEMENTS = 256  # smaller weights gain nothing from per-channel scales
+GROUP_SIZE = 128   # int4 MatMul weights: one scale per 128 input channels, as OpenVINO's own int4 default
 
 
 def channel_axes(node: Node, rank: int) -> tuple[int, ...] | None:
@@ -62,6 +72,20 @@ def quantize(w: np.ndarray, axes: tuple[int, ...], bits: int) -> tuple[np.ndarra
     zp = np.clip(np.round(-lo / scale), 0, levels)
     q = np.clip(np.round(w / scale) + zp, 0, levels)
     return q.astype(np.uint8), zp.astype(np.uint8), scale.astype(np.float32)
+
+
+def group_wise(node: Node, w: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
+    """A 2-D MatMul weight split into groups of GROUP_SIZE input channels, and the axes that
+    keep their own scale: ``[O, I]`` (transpose_b) -> ``[O, I/G, G]`` with axes (0, 1);
+    ``[I, O]`` -> ``[I/G, G, O]`` with axes (0, 2). Other weights come back unchanged."""
+    if node.op != "MatMul" or w.ndim != 2:
+        return w, axes
+    inputs = w.shape[1] if node.attrs.get("transpose_b") else w.shape[0]
+    if inputs <= GROUP_SIZE or inputs % GROUP_SIZE:
+        return w, axes
+    if node.attrs.get("transpose_b"):
+        return w.reshape(w.shape[0], inputs // GROUP_SIZE, GROUP_SIZE), (0, 1)
+    return w.reshape(inputs // GROUP_SIZE, GROUP_SIZE, w.shape[1]), (0, 2)
 
 
 def pack_u4(q: np.ndarray) -> np.ndarray:
@@ -134,7 +158,7 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     mode = (options.compress_weights or "int8").lower()
     b = Builder(graph, fold=False)
     done: dict[Value, Value] = {}  # a weight shared by several ops is compressed once
-    layers = before = after = 0
+    layers = before = after = groups = 0
     for node in list(graph.nodes):
         w = _weight_const(node)
         if w is None:
@@ -147,23 +171,33 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
             continue
         bits = 4 if mode == "int4" and node.op == "MatMul" else 8
         array = w.const.numpy().astype(np.float32)
-        q, zp, scale = quantize(array, axes, bits)
+        grouped, axes = group_wise(node, array, axes) if bits == 4 else (array, axes)
+        q, zp, scale = quantize(grouped, axes, bits)
         etype = "u4" if bits == 4 else "u8"
         base = w.producer.name
+        groups += grouped is not array
         qv = _const(graph, b, PackedU4(q) if bits == 4 else q, etype, base + "/quantized")
         zv = _const(graph, b, PackedU4(zp) if bits == 4 else zp, etype, base + "/zero_point")
         x = b.op("Convert", qv, destination_type="f32", name=base + "/decompress")
         z = b.op("Convert", zv, destination_type="f32", name=base + "/zero_point/decompress")
         x = b.op("Subtract", x, z, name=base + "/decompress/subtract")
         x = b.op("Multiply", x, b.const(scale, name=base + "/scale"), name=base + "/decompress/scale")
+        if grouped is not array:
+            x = b.op("Reshape", x, b.const(np.array(array.shape, np.int64), name=base + "/shape"),
+                     special_zero=False, name=base + "/decompress/ungroup")
         done[w] = x
         graph.set_input(node, 1, x)
+        log.info("compress_weights %s: %s %s weight as %s, %d scales", node.name, node.op, list(array.shape),
+                 etype, scale.size)
         layers += 1
         before += array.nbytes
         after += (q.size * bits + 7) // 8 + (zp.size * bits + 7) // 8 + scale.nbytes
     if layers:
         graph.toposort()
-    summary = (f"{layers} weights stored as {mode} with per-channel scales: {_size(before)} -> {_size(after)}"
+    how = "per-output-channel scales"
+    if groups:
+        how += f" ({groups} group-wise: one scale per {GROUP_SIZE} inputs)"
+    summary = (f"{layers} weights stored as {mode} with {how}: {_size(before)} -> {_size(after)}"
                if layers else "no Convolution/MatMul weights to compress")
     return PassReport(NAME, layers > 0, summary)
 

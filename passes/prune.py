@@ -56,15 +56,20 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     skip = excluded(layers, options.prune_exclude)
     before = bin_sizes(graph)
     pruned = 0
+    per_layer: list[tuple[str, float]] = []
     for i, (name, w) in enumerate(layers):
         if i in skip:
-            log.info("prune %s: kept dense (--prune_exclude)", name)
-            continue
-        out = prune_array(w.const.numpy().astype(np.float32), rate)
-        w.const = ArrayTensor(out)
-        pruned += 1
-        log.info("prune %s: sparsity %.1f%% of %d weights", name, 100 * float(np.mean(out == 0)), out.size)
+            sparsity = float(np.mean(w.const.numpy() == 0))
+            log.info("prune %s: kept dense (--prune_exclude), sparsity %.1f%%", name, 100 * sparsity)
+        else:
+            out = prune_array(w.const.numpy().astype(np.float32), rate)
+            w.const = ArrayTensor(out)
+            pruned += 1
+            sparsity = float(np.mean(out == 0))
+            log.info("prune %s: sparsity %.1f%% of %d weights", name, 100 * sparsity, out.size)
+        per_layer.append((name, sparsity))
     after = bin_sizes(graph)
     graph.meta["prune_sizes"] = (before, after)
+    graph.meta["prune_layers"] = per_layer
     return PassReport(NAME, pruned > 0, f"{pruned} layers pruned to {rate:.0%} sparsity "
                                         f"({len(skip)} kept dense); {after.ratio_line(before)}")
