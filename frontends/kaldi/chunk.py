@@ -42,7 +42,8 @@ SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComp
                                                      "NormalizeComponent", "FixedScaleComponent",
                                                      "FixedBiasComponent", "NaturalGradientPerElementScaleComponent",
                                                      "PerElementScaleComponent", "PerElementOffsetComponent",
-                                                     "ElementwiseProductComponent"} | SHARED
+                                                     "ElementwiseProductComponent",
+                                                     "LstmNonlinearityComponent"} | SHARED
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Frames:
     t0: int            # time of row 0 (ignored when invariant)
     n: int             # rows
     invariant: bool = False
+    optional: bool = False  # under IfDefined: frames outside t0 .. t0+n-1 read as zeros
 
 
 class ChunkBuilder:
@@ -64,6 +66,8 @@ class ChunkBuilder:
                 self.descs[n.name] = parse_descriptor(n.attrs.get("input", ""), f"{path}: node {n.name!r}")
         self.context: dict[str, tuple[int, int]] = {}
         self.values: dict[str, Frames] = {}
+        from .loops import recurrent_groups
+        self.groups = recurrent_groups(self)
 
     # ------------------------------------------------------------ context
     def _tdnn_offsets(self, name: str) -> tuple[int, int]:
@@ -101,8 +105,8 @@ class ChunkBuilder:
         if d.op == "Offset":
             lo, hi = self.desc_context(d.args[0])
             return (None, None) if lo is None else (lo + d.args[1], hi + d.args[1])
-        if d.op in ("ReplaceIndex", "Const"):
-            return None, None
+        if d.op in ("ReplaceIndex", "Const", "IfDefined"):
+            return None, None  # IfDefined never requires frames: missing ones read as zeros
         if d.op == "Scale":
             return self.desc_context(d.args[1])
         if d.op == "Round":
@@ -155,6 +159,10 @@ class ChunkBuilder:
         line = self.lines.get(name)
         if line is None:
             raise ConversionError(f"{self.path}: a descriptor names node {name!r}, which the network does not have")
+        if name in self.groups:
+            from .loops import GroupBuilder
+            GroupBuilder(self, self.groups[name]).build()
+            return self.values[name]
         self.b.name_hint = name
         if line.kind == "dim-range-node":
             src = self.node(line.attrs["input-node"])
@@ -163,6 +171,7 @@ class ChunkBuilder:
             out = Frames(v, src.t0, src.n, src.invariant)
         else:
             x = self.descriptor(self.descs[name], name)
+            x = Frames(x.value, x.t0, x.n, x.invariant)
             if line.kind == "output-node":
                 out = x
             else:
@@ -189,6 +198,22 @@ class ChunkBuilder:
             return f.value
         return self._slice(f.value, start, start + n, axis=0)
 
+    def rows_padded(self, f: Frames, t0: int, n: int) -> Value:
+        """Rows for times t0 .. t0+n-1, zeros where ``f`` has no frame (IfDefined)."""
+        if f.invariant:
+            return self.rows(f, t0, n)
+        lo, hi = max(t0, f.t0), min(t0 + n, f.t0 + f.n)
+        dim = f.value.shape[1]
+        if hi <= lo:
+            return self.b.const(np.zeros((n, dim), np.float32))
+        parts = []
+        if lo > t0:
+            parts.append(self.b.const(np.zeros((lo - t0, dim), np.float32)))
+        parts.append(self.rows(f, lo, hi - lo))
+        if t0 + n > hi:
+            parts.append(self.b.const(np.zeros((t0 + n - hi, dim), np.float32)))
+        return parts[0] if len(parts) == 1 else self.b.op("Concat", *parts, axis=0)
+
     def descriptor(self, d: Desc, where: str) -> Frames:
         if d.op == "node":
             return self.node(d.args[0])
@@ -196,7 +221,7 @@ class ChunkBuilder:
             if d.args[2]:
                 raise ConversionError(f"{self.path}: node {where!r}: Offset with an x offset is not supported")
             f = self.descriptor(d.args[0], where)
-            return f if f.invariant else Frames(f.value, f.t0 - d.args[1], f.n)
+            return f if f.invariant else Frames(f.value, f.t0 - d.args[1], f.n, optional=f.optional)
         if d.op == "ReplaceIndex":
             f = self.descriptor(d.args[0], where)
             if d.args[1] != "t":
@@ -222,19 +247,23 @@ class ChunkBuilder:
         if d.op in ("Append", "Sum"):
             parts = [self.descriptor(p, where) for p in d.args]
             timed = [p for p in parts if not p.invariant]
+            required = [p for p in timed if not p.optional] or timed
             if not timed:
                 vals = [p.value for p in parts]
                 out = self.b.op("Concat", *vals, axis=1) if d.op == "Append" else self._sum(vals)
                 return Frames(out, 0, 1, invariant=True)
-            t0 = max(p.t0 for p in timed)
-            t1 = min(p.t0 + p.n for p in timed)
+            t0 = max(p.t0 for p in required)
+            t1 = min(p.t0 + p.n for p in required)
             if t1 <= t0:
                 raise ConversionError(f"{self.path}: node {where!r}: the chunk has too few frames for its context; "
                                       f"give more frames")
-            vals = [self.rows(p, t0, t1 - t0) for p in parts]
+            vals = [self.rows_padded(p, t0, t1 - t0) if p.optional else self.rows(p, t0, t1 - t0) for p in parts]
             out = self.b.op("Concat", *vals, axis=1) if d.op == "Append" else self._sum(vals)
             return Frames(out, t0, t1 - t0)
-        if d.op in ("IfDefined", "Failover"):
+        if d.op == "IfDefined":
+            f = self.descriptor(d.args[0], where)
+            return Frames(f.value, f.t0, f.n, f.invariant, optional=not f.invariant)
+        if d.op == "Failover":
             return self.descriptor(d.args[0], where)
         raise ConversionError(f"{self.path}: node {where!r}: descriptor {d.op}() is not supported")
 
@@ -329,6 +358,9 @@ class ChunkBuilder:
             for j in range(1, din // dout):
                 y = b.op("Multiply", y, self._slice(x.value, j * dout, (j + 1) * dout, axis=1))
             return same(y)
+        if k == "LstmNonlinearityComponent":
+            from .recurrent import lstm_nonlinearity
+            return same(lstm_nonlinearity(self, comp, x.value, where()))
         if k == "FixedScaleComponent":
             return same(b.op("Multiply", x.value, b.const(f["Scales"].astype(np.float32).reshape(1, -1))))
         if k == "FixedBiasComponent":

@@ -77,6 +77,10 @@ def load(path: str, options: ConvertOptions) -> Graph:
         return _load_sequential(r, path, options, g)
     net = read_nnet3(r)
     builder = ChunkBuilder(net, path, g)
+    if options.kaldi_form == "streaming" and builder.groups:
+        loop = sorted(builder.groups)[0]
+        raise OptionError(f"{path}: --kaldi_form streaming: the network is recurrent (node {loop!r} reads "
+                          f"its own past through IfDefined(Offset(...))); use --kaldi_form chunk")
     invariant = _time_invariant_inputs(net, path)
     outputs = [n for n in net.nodes if n.kind == "output-node"]
     keep = [n for n in outputs if not n.name.endswith("-xent")] or outputs

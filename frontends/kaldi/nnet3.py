@@ -193,10 +193,8 @@ def _value(r: Reader, tag: str) -> Any:
         return r.int32()
     if tag in BOOL_FIELDS:
         return r.bool()
-    if tag in VECTOR_FIELDS:
-        return r.vector()
-    if tag in MATRIX_FIELDS:
-        return r.matrix()
+    if tag in VECTOR_FIELDS or tag in MATRIX_FIELDS:
+        return _untyped_value(r, tag)  # ValueAvg is a vector in most components, a matrix in LSTMs
     if tag in INT_VECTOR_FIELDS:
         return r.int_vector()
     # an unknown field: one or more values up to the next <Tag>, each told by what it starts with
