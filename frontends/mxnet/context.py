@@ -1,0 +1,62 @@
+"""The converter context: a Builder that knows the MXNet node being converted."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mo.errors import ConversionError
+from mo.graph import Graph, Value
+from mo.ir.builder import Builder
+from mo.types import to_numpy
+
+from ..registry import Registry, run_converter
+from .symbol import SymNode, parse_attr
+
+mxnet_ops = Registry("mxnet")
+
+# attributes that tune MXNet's kernels and never change results
+IGNORED_ATTRS = frozenset({"workspace", "cudnn_tune", "cudnn_off", "name", "ctx"})
+
+
+class MxContext(Builder):
+    """What a converter receives as ``g``: the Builder plus the node (``g.node``) and file."""
+
+    def __init__(self, graph: Graph, path: str) -> None:
+        super().__init__(graph)
+        self.path = path
+        self.node: SymNode | None = None
+
+    def convert_node(self, n: SymNode, inputs: list[Value]) -> tuple[Value, ...]:
+        reg = mxnet_ops.lookup(n.op)
+        assert reg is not None
+        where = f"{self.path}: node {n.name!r} ({n.op})"
+        attrs = {k: parse_attr(v) for k, v in n.attrs.items() if k not in IGNORED_ATTRS}
+        if reg.accepts is not None:
+            extra = sorted(set(attrs) - reg.accepts)
+            if extra:
+                raise ConversionError(f"{where}: attribute(s) {', '.join(extra)} not supported by mo's converter")
+        self.node = n
+        self.name_hint = n.name
+        self.meta = {"source_op": n.op, "source_name": n.name}
+        out = run_converter(reg, self, inputs, attrs, where, self.path)
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        return tuple(v if isinstance(v, Value) else self.const(v) for v in outs)
+
+    # ---------------------------------------------------------------- helpers
+    def i64(self, values: Any) -> Value:
+        return self.const(np.asarray(values, dtype=np.int64))
+
+    def scalar_like(self, value: float, like: Value) -> Value:
+        return self.const(np.asarray(value, dtype=to_numpy(like.etype)))
+
+    def static_shape(self, v: Value, what: str = "input") -> tuple[int, ...]:
+        if v.shape is None or any(d < 0 for d in v.shape):
+            raise ConversionError(f"the {what} needs a static shape here, has "
+                                  f"{'unknown rank' if v.shape is None else list(v.shape)}; give --input_shape")
+        return tuple(v.shape)
+
+    def rank(self, v: Value) -> int:
+        if v.shape is None:
+            raise ConversionError("the input's rank must be known; give --input_shape")
+        return len(v.shape)
