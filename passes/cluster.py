@@ -5,8 +5,8 @@ weight is replaced by its 1-D k-means clustering with K centroids: every value b
 the centroid nearest to it (ties go to the lower centroid). Centroids start at the K
 evenly spaced quantiles ``(i + 0.5) / K`` of the layer's values (deterministic: no random
 seed involved) and take Lloyd iterations until no value changes cluster (at most
-MAX_ITERATIONS); a centroid left without values is dropped. A layer with at most K
-distinct values is left as is.
+MAX_ITERATIONS; a normal layer needs a few hundred); a centroid left without values is
+dropped. A layer with at most K distinct values is left as is.
 
 Speed: the values are sorted once; after that a Lloyd iteration is K binary searches and
 K prefix-sum differences, so ResNet50's 25M weights cluster in a few seconds.
@@ -33,7 +33,7 @@ from .weight_stats import bin_sizes, weight_layers
 log = logging.getLogger("mo.passes")
 
 NAME = "cluster"
-MAX_ITERATIONS = 100
+MAX_ITERATIONS = 5000
 
 
 def kmeans_1d(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

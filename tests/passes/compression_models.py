@@ -42,3 +42,62 @@ def digits_mlp() -> tuple[onnx.ModelProto, np.ndarray, np.ndarray]:
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [None, 10])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=8)
     return model, x_test, y_test
+
+
+_RESNET50: dict[str, Path] = {}
+
+
+def resnet50_pb(folder: Path) -> Path:
+    """Keras ResNet50 (weights=None, re-drawn with tests/tf/test_keras_apps.py reseed_weights, seed 0)
+    frozen to .pb with a 64x64 NHWC input; built once per test session (about 30 s)."""
+    if "pb" in _RESNET50:
+        return _RESNET50["pb"]
+    import keras
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from ..tf.test_keras_apps import reseed_weights
+
+    keras.utils.set_random_seed(0)
+    model = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3), classifier_activation=None)
+    reseed_weights(model)
+    fn = tf.function(lambda x: model(x, training=False)).get_concrete_function(
+        tf.TensorSpec([1, 64, 64, 3], tf.float32))
+    pb = folder / "resnet50.pb"
+    pb.write_bytes(convert_variables_to_constants_v2(fn).graph.as_graph_def().SerializeToString())
+    _RESNET50["pb"] = pb
+    return pb
+
+
+def zstd_size(path: Path) -> int:
+    """Bytes of ``path`` compressed by zstd at level 3 (the library default)."""
+    import zstandard
+
+    return len(zstandard.ZstdCompressor(level=3).compress(path.read_bytes()))
+
+
+def resnet50_fp32(folder: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    """(FP32 IR of resnet50_pb, one seeded NHWC input, the IR's output on it), built once per session."""
+    if "fp32" not in _RESNET50:
+        import mo
+
+        from ..runtime import ov_infer
+
+        pb = resnet50_pb(folder)
+        xml = mo.save(mo.convert(pb), folder / "fp32" / "model.xml").xml
+        x = np.random.default_rng(1).standard_normal((1, 64, 64, 3)).astype(np.float32)
+        out = ov_infer(xml, {_input_name(xml): x})
+        _RESNET50["fp32"] = (xml, x, next(iter(out.values())))
+    return _RESNET50["fp32"]
+
+
+def _input_name(xml: Path) -> str:
+    import openvino as ov
+
+    return next(iter(ov.Core().read_model(str(xml)).inputs[0].get_names()))
+
+
+def resnet50_output(xml: Path, x: np.ndarray) -> np.ndarray:
+    from ..runtime import ov_infer
+
+    return next(iter(ov_infer(xml, {_input_name(xml): x}).values()))

@@ -1,9 +1,9 @@
-"""--prune magnitude:R and --cluster K: exact sparsity / unique values per layer, the BIN's
-compressed sizes in the report, and the effect on outputs in the OpenVINO runtime.
+"""--prune magnitude:R: exact sparsity per layer (ties deterministic), --prune_exclude, the BIN's
+compressed sizes in the report, and the effect on outputs in the OpenVINO runtime (f32 hint).
 
-Bounds (digits MLP trained in the test, FP32 IR as reference): pruning 50 % keeps top-1
-agreement >= 95 %; clustering to 16 values keeps it >= 97 %. On the sample CNN the zstd size of
-the BIN drops to <= 0.65x (pruning 50 %) and <= 0.35x (clustering 16) of the FP32 BIN's.
+Bounds (FP32 IR of the same model as reference): the digits MLP (trained in the test) pruned
+50 % keeps top-1 agreement >= 95 %. The zstd size (level 3) of the saved BIN drops to <= 0.65x
+of the FP32 BIN's zstd size on the sample CNN and to <= 0.6x on ResNet50 (slow; measured 0.58x).
 """
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import pytest
 
 import mo
 from mo.errors import OptionError
-from mo.passes.cluster import kmeans_1d
 from mo.passes.prune import prune_array
 
 from ..runtime import ov_infer
-from .compression_models import SAMPLE_CNN, digits_mlp
+from .compression_models import SAMPLE_CNN, digits_mlp, resnet50_fp32, resnet50_output, resnet50_pb, zstd_size
 
 
 def _save(model, tmp_path):
@@ -39,14 +38,6 @@ def test_prune_array_exact_rate_and_ties():
     assert out.tolist() == [[3.0, 0.0, 0.0, 0.0], [2.0, 0.0, 4.0, 1.0]]
 
 
-def test_kmeans_1d_recovers_clusters():
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.normal(c, 0.01, 500) for c in (-2.0, 0.0, 1.0, 5.0)])
-    centroids, labels = kmeans_1d(x, 4)
-    np.testing.assert_allclose(centroids, [-2.0, 0.0, 1.0, 5.0], atol=0.01)
-    assert np.bincount(labels).tolist() == [500, 500, 500, 500]
-
-
 def test_prune_graph_sparsity_exclude_and_report(tmp_path):
     model, x, _ = digits_mlp()
     path = _save(model, tmp_path)
@@ -62,35 +53,37 @@ def test_prune_graph_sparsity_exclude_and_report(tmp_path):
     assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.95
 
 
-def test_cluster_graph_unique_values_and_accuracy(tmp_path):
-    model, x, _ = digits_mlp()
-    path = _save(model, tmp_path)
-    graph = mo.convert(path, cluster=16)
-    assert [np.unique(w).size for w in _weights(graph)] == [16, 16, 16]
-    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
-    ref = ov_infer(mo.save(mo.convert(path), tmp_path / "fp" / "m.xml").xml, {"x": x})["logits"]
-    got = ov_infer(xml, {"x": x})["logits"]
-    assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.97
-
-
-def test_compressed_bin_sizes_on_the_cnn(tmp_path):
-    import zstandard
-
-    def zsize(xml):
-        return len(zstandard.ZstdCompressor(level=3).compress(xml.with_suffix(".bin").read_bytes()))
-
+def test_pruned_bin_zstd_on_the_cnn(tmp_path):
     fp32 = mo.save(mo.convert(SAMPLE_CNN), tmp_path / "a" / "m.xml").xml
     pruned = mo.save(mo.convert(SAMPLE_CNN, prune="magnitude:0.5"), tmp_path / "b" / "m.xml").xml
-    clustered = mo.save(mo.convert(SAMPLE_CNN, cluster=16), tmp_path / "c" / "m.xml").xml
-    assert zsize(pruned) <= 0.65 * zsize(fp32)
-    assert zsize(clustered) <= 0.35 * zsize(fp32)
+    assert zstd_size(pruned.with_suffix(".bin")) <= 0.65 * zstd_size(fp32.with_suffix(".bin"))
+
+
+def test_prune_exclude_first_and_by_name(tmp_path):
+    model, _, _ = digits_mlp()
+    graph = mo.convert(_save(model, tmp_path), prune="magnitude:0.25", prune_exclude="first,w2")
+    assert [round(s, 2) for _, s in graph.meta["prune_layers"]] == [0.0, 0.25, 0.0]
 
 
 @pytest.mark.parametrize("options, message", [
     (dict(prune="magnitude:1.5"), "the rate must be in"),
     (dict(prune="random:0.5"), "write magnitude:RATE"),
-    (dict(cluster=1), "2 to 65536"),
 ])
 def test_bad_options(options, message):
     with pytest.raises(OptionError, match=message):
         mo.convert(SAMPLE_CNN, **options)
+
+
+@pytest.mark.slow
+def test_resnet50_prune_half(tmp_path_factory):
+    folder = tmp_path_factory.getbasetemp() / "resnet50"
+    folder.mkdir(exist_ok=True)
+    fp32, x, ref = resnet50_fp32(folder)
+    graph = mo.convert(resnet50_pb(folder), prune="magnitude:0.5")
+    layers = graph.meta["prune_layers"]
+    assert len(layers) == 54 and all(abs(s - 0.5) < 1e-3 for _, s in layers)
+    xml = mo.save(graph, folder / "prune50" / "model.xml").xml
+    ratio = zstd_size(xml.with_suffix(".bin")) / zstd_size(fp32.with_suffix(".bin"))
+    dev = float(np.abs(resnet50_output(xml, x) - ref).max() / np.ptp(ref))
+    print(f"\nResNet50 prune 50%: zstd {ratio:.3f}x of FP32's, output deviation {dev:.3g} x range")
+    assert ratio <= 0.6
