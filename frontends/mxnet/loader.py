@@ -31,6 +31,16 @@ _PARAM_NAME = re.compile(r"(weight|bias|gamma|beta|moving_mean|moving_var|runnin
                          r"parameters|_mean|_var)$")
 
 
+# loss layers: the inputs from this index on are training labels, unused at inference
+LABEL_INPUTS = {"SoftmaxOutput": 1, "LinearRegressionOutput": 1, "LogisticRegressionOutput": 1,
+                "MAERegressionOutput": 1, "SVMOutput": 1, "MakeLoss": 1}
+
+
+def _inputs_used(node) -> list[tuple[int, int]]:
+    cut = LABEL_INPUTS.get(node.op)
+    return node.inputs if cut is None else node.inputs[:cut]
+
+
 def detect(path: str) -> bool:
     """A symbol JSON (nodes, heads) or an NDArray list .params file."""
     return is_symbol_json(path) or is_ndarray_list(path)
@@ -99,7 +109,7 @@ def convert_symbol(sym: Symbol, args: dict, aux: dict, options: ConvertOptions,
         needed.add(i)
         if sym.nodes[i].name in cut:
             continue
-        stack.extend(src for src, _ in sym.nodes[i].inputs)
+        stack.extend(src for src, _ in _inputs_used(sym.nodes[i]))
     order = sorted(needed)
 
     missing: Counter[str] = Counter()
@@ -163,7 +173,7 @@ def convert_symbol(sym: Symbol, args: dict, aux: dict, options: ConvertOptions,
             values[(i, 0)] = ctx.const_tensor(t, name=n.name)
             continue
         ins = []
-        for src, idx in n.inputs:
+        for src, idx in _inputs_used(n):
             v = values.get((src, idx))
             if v is None:
                 raise ConversionError(f"{path}: node {n.name!r} ({n.op}) reads output {idx} of "

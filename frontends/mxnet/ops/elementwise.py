@@ -190,7 +190,10 @@ def _register_reductions() -> None:
             axes = _reduce_axes(g, x, axis, exclude)
             if not axes:
                 return x
-            return g.op(ov, x, g.i64(axes), keep_dims=bool(keepdims))
+            y = g.op(ov, x, g.i64(axes), keep_dims=bool(keepdims))
+            if not keepdims and len(axes) == g.rank(x):   # MXNet gives shape (1,), not a scalar
+                y = g.op("Reshape", y, g.i64([1]), special_zero=False)
+            return y
 
         mxnet_ops.add([name], conv)
 

@@ -244,12 +244,8 @@ def softmax_output(g, x, label=None, *, multi_output=False, preserve_shape=False
 
 @mxnet_ops.op("SoftmaxActivation")
 def softmax_activation(g, x, *, mode="instance"):
-    if mode == "channel":
-        return g.op("SoftMax", x, axis=1)
-    if g.rank(x) == 2:
-        return g.op("SoftMax", x, axis=1)
-    flat = g.op("Reshape", x, g.i64([0, -1]), special_zero=True)
-    return g.op("Reshape", g.op("SoftMax", flat, axis=1), g.op("ShapeOf", x, output_type="i64"), special_zero=False)
+    """channel: softmax over axis 1; instance: over the last axis (MXNet flattens to 2-D keeping it)."""
+    return g.op("SoftMax", x, axis=1 if mode == "channel" else -1)
 
 
 @mxnet_ops.op(["LinearRegressionOutput", "MAERegressionOutput"])
@@ -276,7 +272,7 @@ def l2_normalization(g, x, *, mode="instance", eps=1e-10):
 @mxnet_ops.op("InstanceNorm")
 def instance_norm(g, x, gamma, beta, *, eps=1e-3):
     rank = g.rank(x)
-    y = g.op("MVN", x, g.i64(list(range(2, rank))), normalize_variance=True, eps=float(eps), eps_mode="inside_sqrt")
+    y = g.op("MVN", x, g.i64(list(range(2, rank))), normalize_variance=True, eps=float(eps), eps_mode="INSIDE_SQRT")
     sh = g.i64([1, -1] + [1] * (rank - 2))
     return g.op("Add", g.op("Multiply", y, g.op("Reshape", gamma, sh, special_zero=False)),
                 g.op("Reshape", beta, sh, special_zero=False))
@@ -286,7 +282,7 @@ def instance_norm(g, x, gamma, beta, *, eps=1e-3):
 def layer_norm(g, x, gamma, beta, *, axis=-1, eps=1e-5, output_mean_var=False):
     rank = g.rank(x)
     axis = axis % rank
-    y = g.op("MVN", x, g.i64([axis]), normalize_variance=True, eps=float(eps), eps_mode="inside_sqrt")
+    y = g.op("MVN", x, g.i64([axis]), normalize_variance=True, eps=float(eps), eps_mode="INSIDE_SQRT")
     shape = [1] * rank
     shape[axis] = -1
     sh = g.i64(shape)
@@ -301,7 +297,7 @@ def group_norm(g, x, gamma, beta, *, num_groups=1, eps=1e-5, output_mean_var=Fal
     xs = g.static_shape(x)
     if c != xs[1]:
         grouped = g.op("Reshape", x, g.i64([xs[0], num_groups, -1]), special_zero=False)
-        y = g.op("MVN", grouped, g.i64([2]), normalize_variance=True, eps=float(eps), eps_mode="inside_sqrt")
+        y = g.op("MVN", grouped, g.i64([2]), normalize_variance=True, eps=float(eps), eps_mode="INSIDE_SQRT")
         y = g.op("Reshape", y, g.i64([xs[0], num_groups] + [-1]), special_zero=False)
         y = g.op("Add", g.op("Multiply", y, g.op("Reshape", gamma, g.i64([1, -1, 1]), special_zero=False)),
                  g.op("Reshape", beta, g.i64([1, -1, 1]), special_zero=False))

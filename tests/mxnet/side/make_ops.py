@@ -1,0 +1,234 @@
+"""Run in the mxnet side environment: one small symbol per op case, with params, inputs and
+mxnet's outputs (inference mode).
+
+Usage: python make_ops.py OUT_DIR -> OUT_DIR/<case>-symbol.json, <case>-0000.params,
+<case>-io.npz (in:<name> and out:<i> arrays), and OUT_DIR/manifest.json.
+"""
+import json
+import sys
+
+import mxnet as mx
+import numpy as np
+
+S = mx.sym
+RNG = np.random.default_rng(7)
+CASES = []
+
+
+def normal(*shape, scale=1.0):
+    return (RNG.standard_normal(shape) * scale).astype(np.float32)
+
+
+def case(name, sym, inputs, args=None, aux=None, tol=1e-5):
+    CASES.append((name, sym, inputs, args or {}, aux or {}, tol))
+
+
+def data(name="data"):
+    return S.var(name)
+
+
+x4 = normal(2, 3, 8, 8)
+d = data()
+
+# ---- convolution family
+w = S.var("w"); b = S.var("b")
+case("conv", S.Convolution(d, w, b, kernel=(3, 3), num_filter=4, pad=(1, 1), stride=(2, 2)),
+     {"data": x4}, {"w": normal(4, 3, 3, 3), "b": normal(4)})
+case("conv_group_dilate", S.Convolution(S.var("data"), S.var("w"), kernel=(3, 3), num_filter=6, num_group=3,
+                                        dilate=(2, 2), no_bias=True),
+     {"data": normal(1, 6, 9, 9)}, {"w": normal(6, 2, 3, 3)})
+case("conv1d", S.Convolution(S.var("data"), S.var("w"), S.var("b"), kernel=(3,), num_filter=2, pad=(1,)),
+     {"data": normal(2, 3, 10)}, {"w": normal(2, 3, 3), "b": normal(2)})
+case("deconv", S.Deconvolution(S.var("data"), S.var("w"), S.var("b"), kernel=(4, 4), num_filter=5, stride=(2, 2),
+                               pad=(1, 1), adj=(1, 1), no_bias=False),
+     {"data": x4}, {"w": normal(3, 5, 4, 4), "b": normal(5)})
+case("deconv_group", S.Deconvolution(S.var("data"), S.var("w"), kernel=(3, 3), num_filter=4, num_group=2,
+                                     stride=(2, 2)),
+     {"data": normal(1, 4, 5, 5)}, {"w": normal(4, 2, 3, 3)})
+bn_args = {"g": RNG.uniform(0.5, 1.5, 3).astype(np.float32), "be": normal(3)}
+bn_aux = {"m": normal(3, scale=0.2), "v": RNG.uniform(0.5, 1.5, 3).astype(np.float32)}
+case("batchnorm", S.BatchNorm(d, S.var("g"), S.var("be"), S.var("m"), S.var("v"), fix_gamma=False, eps=1e-3),
+     {"data": x4}, bn_args, bn_aux)
+case("batchnorm_fix_gamma", S.BatchNorm(d, S.var("g"), S.var("be"), S.var("m"), S.var("v"), fix_gamma=True,
+                                        use_global_stats=True),
+     {"data": x4}, bn_args, bn_aux)
+case("batchnorm_axis_last", S.BatchNorm(d, S.var("g"), S.var("be"), S.var("m"), S.var("v"), fix_gamma=False,
+                                        axis=-1),
+     {"data": normal(2, 4, 3)}, bn_args, bn_aux)
+
+# ---- activations
+for act in ("relu", "sigmoid", "tanh", "softrelu", "softsign"):
+    case(f"act_{act}", S.Activation(d, act_type=act), {"data": x4})
+case("leaky", S.LeakyReLU(d, act_type="leaky", slope=0.1), {"data": x4})
+case("prelu", S.LeakyReLU(d, S.var("gamma"), act_type="prelu"), {"data": x4}, {"gamma": normal(3, scale=0.3)})
+case("elu", S.LeakyReLU(d, act_type="elu", slope=0.7), {"data": x4})
+case("selu", S.LeakyReLU(d, act_type="selu"), {"data": x4})
+case("gelu", S.LeakyReLU(d, act_type="gelu"), {"data": x4}, tol=1e-4)
+
+# ---- pooling
+x9 = normal(2, 3, 9, 9)
+case("pool_max_valid", S.Pooling(d, kernel=(3, 3), stride=(2, 2), pool_type="max"), {"data": x9})
+case("pool_max_full", S.Pooling(d, kernel=(3, 3), stride=(2, 2), pool_type="max", pooling_convention="full"),
+     {"data": normal(2, 3, 10, 10)})
+case("pool_avg_pad", S.Pooling(d, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="avg"), {"data": x9})
+case("pool_avg_nopad_count", S.Pooling(d, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="avg",
+                                       count_include_pad=False), {"data": x9})
+case("pool_avg_full", S.Pooling(d, kernel=(2, 2), stride=(2, 2), pool_type="avg", pooling_convention="full"),
+     {"data": x9})
+case("pool_sum", S.Pooling(d, kernel=(2, 2), stride=(1, 1), pool_type="sum"), {"data": x9})
+case("pool_global_max", S.Pooling(d, kernel=(1, 1), global_pool=True, pool_type="max"), {"data": x9})
+case("pool_global_avg", S.Pooling(d, kernel=(1, 1), global_pool=True, pool_type="avg"), {"data": x9})
+
+# ---- dense and shape ops
+case("fc_flatten", S.FullyConnected(d, S.var("w"), S.var("b"), num_hidden=5), {"data": x4},
+     {"w": normal(5, 192), "b": normal(5)})
+case("fc_noflatten", S.FullyConnected(d, S.var("w"), num_hidden=5, flatten=False, no_bias=True),
+     {"data": normal(2, 3, 4)}, {"w": normal(5, 4)})
+case("flatten", S.Flatten(d), {"data": x4})
+x5 = normal(2, 3, 4, 5)
+for i, (shape, rev) in enumerate([((0, -1), False), ((-2,), False), ((-3, -2), False), ((0, -4, 3, -1, -2), False),
+                                  ((-4, 1, 2, -3, 5), False), ((0, 0, -1), True), ((-1, 5), False),
+                                  ((2, -3, 5), False)]):
+    case(f"reshape_{i}", S.Reshape(d, shape=shape, reverse=rev), {"data": x5})
+case("transpose", S.transpose(d, axes=(0, 2, 3, 1)), {"data": x5})
+case("transpose_default", S.transpose(d), {"data": x5})
+case("concat", S.Concat(S.var("a"), S.var("b"), dim=1), {"a": x4, "b": normal(2, 2, 8, 8)})
+case("slicechannel", S.SliceChannel(d, num_outputs=3, axis=1), {"data": x4})
+case("split_squeeze", S.split(d, num_outputs=3, axis=1, squeeze_axis=True), {"data": x4})
+case("slice", S.slice(d, begin=(0, 1, None, 2), end=(None, 3, 6, None), step=(1, 1, 2, 1)), {"data": x5})
+case("slice_negstep", S.slice(d, begin=(None, 2), end=(None, None), step=(1, -1)), {"data": x5})
+case("slice_axis", S.slice_axis(d, axis=2, begin=1, end=-1), {"data": x5})
+case("slice_like", S.slice_like(d, S.var("like"), axes=(2, 3)), {"data": x5, "like": normal(1, 1, 2, 3)})
+case("expand_dims", S.expand_dims(d, axis=1), {"data": x5})
+case("squeeze", S.squeeze(d, axis=(1,)), {"data": normal(2, 1, 4)})
+case("stack", S.stack(S.var("a"), S.var("b"), axis=1), {"a": x5, "b": x5 * 2})
+case("tile", S.tile(d, reps=(1, 2, 1, 3)), {"data": x5})
+case("take", S.take(d, S.var("idx"), axis=1), {"data": x5, "idx": np.array([[0, 2], [1, 5]], np.float32)})
+case("where", S.where(S.var("c"), S.var("a"), S.var("b")),
+     {"c": (RNG.random((2, 3)) > 0.5).astype(np.float32), "a": normal(2, 3), "b": normal(2, 3)})
+case("zeros_like", S.zeros_like(d) + d, {"data": x5})
+case("ones_like", S.ones_like(d) * 3 + d, {"data": x5})
+case("embedding", S.Embedding(d, S.var("w"), input_dim=10, output_dim=4),
+     {"data": np.array([[1, 3, 9], [0, 0, 2]], np.float32)}, {"w": normal(10, 4)})
+case("dropout", S.Dropout(d, p=0.5) * 2, {"data": x5})
+case("pad_constant", S.Pad(d, mode="constant", pad_width=(0, 0, 0, 0, 1, 2, 3, 1), constant_value=0.5), {"data": x5})
+case("pad_edge", S.Pad(d, mode="edge", pad_width=(0, 0, 0, 0, 1, 1, 2, 2)), {"data": x5})
+case("pad_reflect", S.Pad(d, mode="reflect", pad_width=(0, 0, 0, 0, 2, 1, 1, 2)), {"data": x5})
+
+# ---- arithmetic
+a, bb = S.var("a"), S.var("b")
+xa, xb = normal(2, 3, 4), normal(2, 3, 4)
+for op in ("elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div"):
+    case(op, getattr(S, op)(a, bb), {"a": xa, "b": xb + np.sign(xb) * 0.5})
+xb1 = normal(1, 3, 1)
+for op in ("broadcast_add", "broadcast_sub", "broadcast_mul", "broadcast_div", "broadcast_maximum",
+           "broadcast_minimum", "broadcast_greater", "broadcast_lesser_equal", "broadcast_equal"):
+    case(op, getattr(S, op)(a, bb), {"a": xa, "b": xb1 + np.sign(xb1) * 0.5})
+case("broadcast_power", S.broadcast_power(a, bb), {"a": np.abs(xa) + 0.1, "b": xb1})
+for name, fn in {"_plus_scalar": lambda s: s + 1.5, "_minus_scalar": lambda s: s - 2.0,
+                 "_rminus_scalar": lambda s: 2.0 - s, "_mul_scalar": lambda s: s * 3.0,
+                 "_div_scalar": lambda s: s / 4.0, "_rdiv_scalar": lambda s: 2.0 / s,
+                 "_power_scalar": lambda s: s ** 2.0, "_maximum_scalar": lambda s: S.maximum(s, 0.3),
+                 "_greater_scalar": lambda s: s > 0.1}.items():
+    case(name, fn(d), {"data": np.abs(xa) + 0.5 if name == "_rdiv_scalar" else xa})
+case("clip", S.clip(d, a_min=-0.5, a_max=0.7), {"data": xa})
+case("softmax", S.softmax(d, axis=1), {"data": xa})
+case("log_softmax", S.log_softmax(d), {"data": xa})
+case("softmax_output", S.SoftmaxOutput(d, name="softmax"), {"data": normal(2, 3, 4)})
+case("softmax_output_multi", S.SoftmaxOutput(d, multi_output=True, name="softmax"), {"data": normal(2, 3, 4)})
+case("softmax_activation", S.SoftmaxActivation(d), {"data": normal(2, 3, 4)})
+case("softmax_activation_channel", S.SoftmaxActivation(d, mode="channel"), {"data": normal(2, 3, 4)})
+case("mean", S.mean(d, axis=(1, 2), keepdims=True), {"data": x5})
+case("sum_exclude", S.sum(d, axis=1, exclude=True), {"data": x5}, tol=1e-4)
+case("max_all", S.max(d), {"data": x5})
+case("add_n", S.add_n(a, bb, a), {"a": xa, "b": xb})
+
+# ---- resizing, normalization
+case("upsampling_nearest", S.UpSampling(d, scale=2, sample_type="nearest"), {"data": x4})
+case("bilinear_resize", S.contrib.BilinearResize2D(d, height=13, width=6), {"data": x4}, tol=1e-4)
+case("crop_like", S.Crop(d, S.var("like"), num_args=2, center_crop=True), {"data": x9, "like": normal(2, 3, 5, 4)})
+case("crop_offset", S.Crop(d, num_args=1, offset=(1, 2), h_w=(4, 5)), {"data": x9})
+for mode in ("instance", "channel", "spatial"):
+    case(f"l2norm_{mode}", S.L2Normalization(d, mode=mode), {"data": x4})
+case("instancenorm", S.InstanceNorm(d, S.var("g"), S.var("b"), eps=1e-3), {"data": x4},
+     {"g": normal(3), "b": normal(3)}, tol=1e-4)
+case("layernorm", S.LayerNorm(d, S.var("g"), S.var("b")), {"data": normal(2, 5, 6)},
+     {"g": normal(6), "b": normal(6)}, tol=1e-4)
+
+# ---- detection heads
+feat = normal(1, 4, 5, 6)
+case("multibox_prior", S.contrib.MultiBoxPrior(d, sizes=(0.3, 0.6), ratios=(1, 2, 0.5), clip=True), {"data": feat})
+case("multibox_prior_steps", S.contrib.MultiBoxPrior(d, sizes=(0.2,), ratios=(1, 3), steps=(0.1, 0.2),
+                                                     offsets=(0.4, 0.6)), {"data": feat})
+n_anchor = 5 * 6 * 2
+cls = RNG.random((1, 3, n_anchor)).astype(np.float32)
+cls = cls / cls.sum(axis=1, keepdims=True)
+anchors_sym = S.contrib.MultiBoxPrior(S.var("feat"), sizes=(0.3,), ratios=(1, 2))
+case("multibox_detection", S.contrib.MultiBoxDetection(S.var("cls"), S.var("loc"), anchors_sym, threshold=0.3,
+                                                       nms_threshold=0.45),
+     {"cls": cls, "loc": normal(1, n_anchor * 4, scale=0.3), "feat": feat}, tol=1e-4)
+boxes = RNG.random((2, 12, 2)).astype(np.float32) * 0.5
+nms_in = np.concatenate([RNG.integers(0, 3, (2, 12, 1)).astype(np.float32), RNG.random((2, 12, 1)).astype(np.float32),
+                         boxes, boxes + RNG.random((2, 12, 2)).astype(np.float32) * 0.5], axis=2)
+case("box_nms", S.contrib.box_nms(d, overlap_thresh=0.3, valid_thresh=0.2, coord_start=2, score_index=1,
+                                  id_index=0, force_suppress=False), {"data": nms_in})
+case("box_nms_force", S.contrib.box_nms(d, overlap_thresh=0.3, coord_start=2, score_index=1, id_index=0,
+                                        force_suppress=True), {"data": nms_in})
+
+# ---- recurrent
+T, N, I, H = 5, 2, 4, 3
+
+
+def rnn_case(name, mode, layers, bidir, gates):
+    dirs = 2 if bidir else 1
+    size = 0
+    for layer in range(layers):
+        inp = I if layer == 0 else H * dirs
+        size += dirs * (gates * H * inp + gates * H * H + 2 * gates * H)
+    args = {"params": normal(size, scale=0.4)}
+    inputs = {"data": normal(T, N, I), "state": normal(layers * dirs, N, H, scale=0.5)}
+    if mode == "lstm":
+        inputs["state_cell"] = normal(layers * dirs, N, H, scale=0.5)
+        sym = S.RNN(d, S.var("params"), S.var("state"), S.var("state_cell"), state_size=H, num_layers=layers,
+                    mode=mode, bidirectional=bidir, state_outputs=True)
+    else:
+        sym = S.RNN(d, S.var("params"), S.var("state"), state_size=H, num_layers=layers, mode=mode,
+                    bidirectional=bidir, state_outputs=True)
+    case(name, sym, inputs, args, tol=1e-4)
+
+
+rnn_case("lstm", "lstm", 1, False, 4)
+rnn_case("lstm_bi2", "lstm", 2, True, 4)
+rnn_case("gru", "gru", 1, False, 3)
+rnn_case("gru_bi", "gru", 1, True, 3)
+rnn_case("rnn_tanh", "rnn_tanh", 1, False, 1)
+
+
+def main(out):
+    manifest = []
+    for name, sym, inputs, args, aux, tol in CASES:
+        arg_names = sym.list_arguments()
+        feed = {k: mx.nd.array(v) for k, v in {**inputs, **args}.items()}
+        for k in arg_names:   # loss-layer labels: zeros (inference ignores them)
+            if k not in feed:
+                shapes, _, _ = sym.infer_shape_partial(**{n: v.shape for n, v in inputs.items()})
+                feed[k] = mx.nd.zeros(shapes[arg_names.index(k)])
+        exe = sym.bind(mx.cpu(), args={k: feed[k] for k in arg_names},
+                       aux_states={k: mx.nd.array(aux[k]) for k in sym.list_auxiliary_states()}, grad_req="null")
+        outs = [o.asnumpy() for o in exe.forward(is_train=False)]
+        sym.save(f"{out}/{name}-symbol.json")
+        saved = {f"arg:{k}": mx.nd.array(v) for k, v in args.items()}
+        saved.update({f"aux:{k}": mx.nd.array(v) for k, v in aux.items()})
+        mx.nd.save(f"{out}/{name}-0000.params", saved)
+        io = {f"in:{k}": v for k, v in inputs.items()}
+        io.update({f"out:{i}": o for i, o in enumerate(outs)})
+        np.savez(f"{out}/{name}-io.npz", **io)
+        manifest.append({"name": name, "op": sym.get_internals()[len(sym.get_internals().list_outputs()) - 1].name,
+                         "inputs": [[k, list(v.shape)] for k, v in inputs.items()],
+                         "outputs": sym.list_outputs(), "tol": tol})
+    with open(f"{out}/manifest.json", "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
