@@ -36,10 +36,11 @@ NAME = "cluster"
 MAX_ITERATIONS = 5000
 
 
-def kmeans_1d(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(centroids ascending, index of each value's centroid) of 1-D k-means."""
+def kmeans_1d(values: np.ndarray, k: int, sorted_values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(centroids ascending, index of each value's centroid) of 1-D k-means; ``sorted_values``
+    is ``np.sort(values.ravel())`` when the caller has it already."""
     x = values.reshape(-1).astype(np.float64)
-    xs = np.sort(x)
+    xs = np.sort(x) if sorted_values is None else sorted_values.astype(np.float64)
     n = xs.size
     prefix = np.concatenate([[0.0], np.cumsum(xs)])
     centroids = np.unique(xs[((np.arange(k) + 0.5) / k * n).astype(np.int64)])
@@ -69,17 +70,19 @@ def run(graph: Graph, options: ConvertOptions) -> PassReport:
     per_layer: list[tuple[str, int]] = []
     for name, w in weight_layers(graph):
         a = w.const.numpy().astype(np.float32)
-        distinct = int(np.unique(a).size)
+        xs = np.sort(a.reshape(-1))
+        distinct = int(np.count_nonzero(np.diff(xs))) + 1 if xs.size else 0
         if distinct <= k:
             unchanged += 1
             per_layer.append((name, distinct))
             log.info("cluster %s: already %d unique values, left as is", name, distinct)
             continue
-        centroids, labels = kmeans_1d(a, k)
-        out = centroids.astype(np.float32)[labels].reshape(a.shape)
+        centroids, labels = kmeans_1d(a, k, xs)
+        codebook = centroids.astype(np.float32)
+        out = codebook[labels].reshape(a.shape)
         w.const = ArrayTensor(out)
         done += 1
-        unique = int(np.unique(out).size)
+        unique = int(np.unique(codebook).size)
         per_layer.append((name, unique))
         log.info("cluster %s: %d weights, %d unique values -> %d", name, a.size, distinct, unique)
     after = bin_sizes(graph)

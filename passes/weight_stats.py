@@ -1,8 +1,10 @@
 """Sizes of a graph's weights as the BIN would hold them: raw, zlib- and zstd-compressed.
 
-The BIN is every Const's bytes in graph order (the emitter also stores identical
-constants once, which this does not model). zlib runs at level 6 and zstd at level 3,
-their libraries' defaults; both stream, so a large model is never held twice.
+What is measured: every Const's bytes in graph order, as one stream -- the bytes the emitter
+writes to the BIN, without its deduplication of identical constants (so the saved BIN can be
+a little smaller; bench/compression.py measures the saved files). zlib runs at level 6 and
+zstd at level 3, their libraries' defaults; both stream, so a large model is never held
+twice. prune and cluster report these sizes before -> after.
 """
 from __future__ import annotations
 

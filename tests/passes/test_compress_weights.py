@@ -1,8 +1,8 @@
 """--compress_weights int8 / int4: u8 (u4) weights with per-channel scale and zero point.
 
 Checked in the OpenVINO runtime (f32 hint) against the FP32 IR of the same model:
-* int8: BIN <= 0.27 x the FP32 BIN; outputs within 2 % of the output range (sample CNN and the
-  digits MLP); top-1 agreement with FP32 >= 99 % on the digits held-out split;
+* int8: BIN <= 0.27 x the FP32 BIN; outputs within 1 % of the output range (sample CNN and the
+  digits MLP, also with --data_type FP16; ResNet50, slow: within 2 %, measured 1.0 %); top-1 agreement with FP32 >= 99 % on the digits held-out split;
 * int4 (MatMul weights only, group-wise over 128 inputs where possible): outputs within 15 % of
   the output range, agreement >= 95 %; a grouped weight computes exactly the numpy reference
   (q - zp) * s once the plugin's dynamic activation quantization is off;
@@ -21,7 +21,7 @@ import mo
 from mo.passes.compress_weights import pack_u4, quantize
 
 from ..runtime import ov_infer
-from .compression_models import SAMPLE_CNN, digits_mlp
+from .compression_models import SAMPLE_CNN, digits_mlp, resnet50_fp32, resnet50_output, resnet50_pb
 
 
 def _ir(model, tmp_path: Path, **options) -> Path:
@@ -66,7 +66,7 @@ def test_int8_cnn_size_and_outputs(tmp_path):
     x = np.random.default_rng(1).standard_normal((1, 3, 64, 64)).astype(np.float32)
     ref, got = ov_infer(fp32, {"input": x}), ov_infer(int8, {"input": x})
     for name in ref:
-        assert _rel_err(got[name], ref[name]) <= 0.02, name
+        assert _rel_err(got[name], ref[name]) <= 0.01, name  # measured 7.5e-3
         assert _rel_err(got[name], ref[name]) > 0  # really quantized
 
 
@@ -77,7 +77,7 @@ def test_int8_mlp_accuracy(tmp_path):
     int8 = ov_infer(int8_xml, {"x": x})["logits"]
     assert (fp32.argmax(1) == y).mean() > 0.95  # the model learned something
     assert (int8.argmax(1) == fp32.argmax(1)).mean() >= 0.99
-    assert _rel_err(int8, fp32) <= 0.02
+    assert _rel_err(int8, fp32) <= 0.01  # measured 3.4e-3
 
 
 def test_int4_matmul_only(tmp_path):
@@ -122,7 +122,7 @@ def test_int8_with_fp16(tmp_path):
     x = np.random.default_rng(2).standard_normal((1, 3, 64, 64)).astype(np.float32)
     ref, got = ov_infer(fp32, {"input": x}), ov_infer(xml, {"input": x})
     for name in ref:
-        assert _rel_err(got[name], ref[name]) <= 0.03, name
+        assert _rel_err(got[name], ref[name]) <= 0.01, name
 
 
 def _runtime_weight_types(xml: Path, precision: str = "f32") -> list[tuple[str, str]]:
@@ -200,3 +200,22 @@ def _infer_without_dynamic_quantization(xml: Path, feed: np.ndarray) -> np.ndarr
     compiled = core.compile_model(core.read_model(str(xml)), "CPU", {"INFERENCE_PRECISION_HINT": "f32",
                                                                       "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0})
     return np.asarray(compiled([feed])[0])
+
+
+@pytest.mark.slow
+def test_resnet50_int8_and_int4(tmp_path_factory):
+    """ResNet50 (Keras, seeded random weights): int8 BIN <= 0.27x (measured 0.252x), output within
+    2 % of the range (measured 1.0e-2); int4 packs the classifier's MatMul as u4 (convolutions stay
+    u8): BIN measured 0.243x, output within 8 % (measured 4.5e-2)."""
+    folder = tmp_path_factory.getbasetemp() / "resnet50"
+    folder.mkdir(exist_ok=True)
+    fp32, x, ref = resnet50_fp32(folder)
+    fp32_size = fp32.with_suffix(".bin").stat().st_size
+    for mode, max_ratio, max_dev in (("int8", 0.27, 0.02), ("int4", 0.25, 0.08)):
+        graph = mo.convert(resnet50_pb(folder), compress_weights=mode)
+        xml = mo.save(graph, folder / mode / "model.xml").xml
+        ratio = xml.with_suffix(".bin").stat().st_size / fp32_size
+        dev = float(np.abs(resnet50_output(xml, x) - ref).max() / np.ptp(ref))
+        print(f"\nResNet50 {mode}: BIN {ratio:.3f}x of FP32, output deviation {dev:.3g} x range")
+        assert ratio <= max_ratio and dev <= max_dev, (mode, ratio, dev)
+        assert dev > 0
