@@ -1,0 +1,184 @@
+"""GluonCV/SSD-style detection heads: MultiBoxPrior (anchors, a constant of the feature map's
+size), MultiBoxDetection (decode + per-class NMS) and box_nms."""
+from __future__ import annotations
+
+import numpy as np
+
+from mo.errors import ConversionError
+
+from ..context import mxnet_ops
+
+
+def multibox_prior_anchors(height: int, width: int, sizes, ratios, steps=(-1.0, -1.0), offsets=(0.5, 0.5),
+                           clip: bool = False) -> np.ndarray:
+    """Anchors [1, H*W*A, 4] as (xmin, ymin, xmax, ymax) in [0, 1] image units.
+
+    Per cell (row-major), first one anchor per size at ratios[0], then one per further ratio at
+    sizes[0]; a box's half-width is size * sqrt(ratio) * H / W / 2, its half-height size / sqrt(ratio) / 2.
+    """
+    step_y = steps[0] if steps[0] > 0 else 1.0 / height
+    step_x = steps[1] if steps[1] > 0 else 1.0 / width
+    half = []
+    for s in sizes:
+        r = np.sqrt(ratios[0])
+        half.append((s * r * height / width / 2, s / r / 2))
+    for ratio in ratios[1:]:
+        r = np.sqrt(ratio)
+        half.append((sizes[0] * r * height / width / 2, sizes[0] / r / 2))
+    half_arr = np.asarray(half, np.float64)                                  # [A, 2] (w, h)
+    cy = (np.arange(height, dtype=np.float64) + offsets[0]) * step_y
+    cx = (np.arange(width, dtype=np.float64) + offsets[1]) * step_x
+    cyy, cxx = np.meshgrid(cy, cx, indexing="ij")
+    centers = np.stack([cxx, cyy], axis=-1).reshape(-1, 1, 2)                # [H*W, 1, 2]
+    boxes = np.concatenate([centers - half_arr[None], centers + half_arr[None]], axis=-1)  # [H*W, A, 4]
+    boxes = boxes.reshape(1, -1, 4).astype(np.float32)
+    if clip:
+        boxes = np.clip(boxes, 0.0, 1.0)
+    return boxes
+
+
+@mxnet_ops.op("_contrib_MultiBoxPrior")
+def multibox_prior(g, x, *, sizes=(1.0,), ratios=(1.0,), clip=False, steps=(-1.0, -1.0), offsets=(0.5, 0.5)):
+    _, _, h, w = g.static_shape(x)
+    sizes = [float(s) for s in (sizes if isinstance(sizes, tuple) else (sizes,))]
+    ratios = [float(r) for r in (ratios if isinstance(ratios, tuple) else (ratios,))]
+    return g.const(multibox_prior_anchors(h, w, sizes, ratios, [float(s) for s in steps],
+                                          [float(o) for o in offsets], bool(clip)))
+
+
+def _nms_keep(g, boxes, scores, iou: float, score_threshold: float, max_boxes: int):
+    """Indices [K] (i64, score-descending over all classes) NonMaxSuppression keeps, for batch 1.
+
+    ``boxes`` [1, N, 4] corners; ``scores`` [1, C, N].
+    """
+    sel, _, _ = g.op_outputs("NonMaxSuppression", boxes, scores, g.i64([max_boxes]),
+                             g.const(np.float32(iou)), g.const(np.float32(score_threshold)),
+                             box_encoding="corner", sort_result_descending=True, output_type="i64")
+    return g.op("Gather", sel, g.i64(2), g.i64(1), batch_dims=0)   # [K] box indices
+
+
+def _member_scores(g, onehot, score):
+    """score where onehot is 1, -1 elsewhere (below any threshold)."""
+    return g.op("Select", g.op("Greater", onehot, g.scalar_like(0.5, onehot)), score, g.scalar_like(-1.0, score))
+
+
+def _pad_rows(g, rows, n: int, width: int, etype_like):
+    """rows [K, width] followed by rows of -1, cut to [n, width]."""
+    fill = g.op("Broadcast", g.scalar_like(-1.0, etype_like), g.i64([n, width]))
+    both = g.op("Concat", rows, fill, axis=0)
+    return g.op("Slice", both, g.i64([0]), g.i64([n]), g.i64([1]), g.i64([0]))
+
+
+@mxnet_ops.op("_contrib_MultiBoxDetection")
+def multibox_detection(g, cls_prob, loc_pred, anchors, *, clip=True, threshold=0.01, background_id=0,
+                       nms_threshold=0.5, force_suppress=False, variances=(0.1, 0.1, 0.2, 0.2), nms_topk=-1):
+    """[B=1, N, 6] rows (class, score, xmin, ymin, xmax, ymax): boxes decoded from the anchors,
+    each anchor's best non-background class, NMS per class (across classes with force_suppress),
+    kept rows by descending score, then rows of -1."""
+    b, num_classes, n = g.static_shape(cls_prob, "class probabilities")
+    if b != 1:
+        raise ConversionError("MultiBoxDetection is converted for batch 1; give --input_shape with batch 1")
+    if nms_topk not in (-1, None) and nms_topk > 0 and nms_topk < n:
+        raise ConversionError("nms_topk is not supported")
+    # ---- decode [N, 4]
+    a = g.op("Reshape", anchors, g.i64([n, 4]), special_zero=False)
+    p = g.op("Reshape", loc_pred, g.i64([n, 4]), special_zero=False)
+
+    def col(v, i):
+        return g.op("Gather", v, g.i64([i]), g.i64(1), batch_dims=0)   # [N, 1]
+
+    ax0, ay0, ax1, ay1 = (col(a, i) for i in range(4))
+    aw, ah = g.op("Subtract", ax1, ax0), g.op("Subtract", ay1, ay0)
+    half = g.scalar_like(0.5, a)
+    acx, acy = g.op("Add", ax0, g.op("Multiply", aw, half)), g.op("Add", ay0, g.op("Multiply", ah, half))
+    vx, vy, vw, vh = (g.scalar_like(float(v), a) for v in variances)
+    cx = g.op("Add", g.op("Multiply", g.op("Multiply", col(p, 0), vx), aw), acx)
+    cy = g.op("Add", g.op("Multiply", g.op("Multiply", col(p, 1), vy), ah), acy)
+    w2 = g.op("Multiply", g.op("Multiply", g.op("Exp", g.op("Multiply", col(p, 2), vw)), aw), half)
+    h2 = g.op("Multiply", g.op("Multiply", g.op("Exp", g.op("Multiply", col(p, 3), vh)), ah), half)
+    box = g.op("Concat", g.op("Subtract", cx, w2), g.op("Subtract", cy, h2), g.op("Add", cx, w2), g.op("Add", cy, h2),
+               axis=1)
+    if clip:
+        box = g.op("Clamp", box, min=0.0, max=1.0)
+    # ---- best foreground class per anchor
+    probs = g.op("Reshape", cls_prob, g.i64([num_classes, n]), special_zero=False)
+    fg = [k for k in range(num_classes) if k != background_id]
+    fg_probs = g.op("Gather", probs, g.i64(fg), g.i64(0), batch_dims=0)      # [C-1, N]
+    best, which = g.op_outputs("TopK", fg_probs, g.i64(1), axis=0, mode="max", sort="none", index_element_type="i64")
+    best = g.op("Reshape", best, g.i64([n]), special_zero=False)
+    which = g.op("Reshape", which, g.i64([n]), special_zero=False)
+    # class ids as MXNet numbers them: foreground classes from 0, background removed
+    cls_id = g.op("Convert", which, destination_type=cls_prob.etype)
+    # scores per class for NMS: an anchor competes only in its best class (all in one with force_suppress)
+    if force_suppress:
+        scores = g.op("Reshape", best, g.i64([1, 1, n]), special_zero=False)
+    else:
+        onehot = g.op("OneHot", which, g.i64(len(fg)), g.scalar_like(1.0, best), g.scalar_like(0.0, best), axis=0)
+        scores = g.op("Reshape", _member_scores(g, onehot, best), g.i64([1, len(fg), n]), special_zero=False)
+    boxes3 = g.op("Reshape", box, g.i64([1, n, 4]), special_zero=False)
+    # rows with score >= threshold, by descending score; NMS losers keep their row with class -1;
+    # then rows of -1
+    keep = _nms_keep(g, boxes3, scores, float(nms_threshold), -0.5, n)
+    kept = g.op("ScatterElementsUpdate", g.const(np.zeros(n, np.float32)), keep,
+                g.op("Broadcast", g.const(np.float32(1)), g.op("ShapeOf", keep, output_type="i64")), g.i64(0),
+                reduction="none", use_init_val=True)
+    kept = g.op("Greater", kept, g.const(np.float32(0.5)))
+    cls_id = g.op("Select", kept, cls_id, g.scalar_like(-1.0, cls_id))
+    rows = g.op("Concat", g.op("Unsqueeze", cls_id, g.i64([1])), g.op("Unsqueeze", best, g.i64([1])), box, axis=1)
+    valid = g.op("GreaterEqual", best, g.scalar_like(float(threshold), best))
+    rows = g.op("Select", g.op("Unsqueeze", valid, g.i64([1])), rows, g.scalar_like(-1.0, rows))
+    key = g.op("Select", valid, best, g.scalar_like(-2.0, best))
+    _, order = g.op_outputs("TopK", key, g.i64(n), axis=0, mode="max", sort="value", index_element_type="i64")
+    out = g.op("Gather", rows, order, g.i64(0), batch_dims=0)
+    return g.op("Unsqueeze", out, g.i64([0]))
+
+
+@mxnet_ops.op(["_contrib_box_nms", "_contrib_box_non_maximum_suppression", "box_nms"])
+def box_nms(g, x, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=2, score_index=1, id_index=-1,
+            background_id=-1, force_suppress=False, in_format="corner", out_format="corner"):
+    """Rows [.., N, K] sorted by score with suppressed and invalid rows removed, then rows of -1."""
+    shape = g.static_shape(x)
+    if in_format != "corner" or out_format != "corner":
+        raise ConversionError("box_nms is converted for corner boxes only")
+    if topk not in (-1, None) and topk > 0:
+        raise ConversionError("box_nms with topk is not supported")
+    n, k = shape[-2], shape[-1]
+    batch = int(np.prod(shape[:-2], dtype=np.int64)) if len(shape) > 2 else 1
+    flat = g.op("Reshape", x, g.i64([batch, n, k]), special_zero=False)
+    outs = []
+    for bi in range(batch):
+        rows = g.op("Reshape", g.op("Slice", flat, g.i64([bi]), g.i64([bi + 1]), g.i64([1]), g.i64([0])),
+                    g.i64([n, k]), special_zero=False)
+        boxes = g.op("Slice", rows, g.i64([coord_start]), g.i64([coord_start + 4]), g.i64([1]), g.i64([1]))
+        score = g.op("Reshape", g.op("Gather", rows, g.i64([score_index]), g.i64(1), batch_dims=0), g.i64([n]),
+                     special_zero=False)
+        if id_index >= 0 and background_id >= 0:
+            ids = g.op("Reshape", g.op("Gather", rows, g.i64([id_index]), g.i64(1), batch_dims=0), g.i64([n]),
+                       special_zero=False)
+            score = g.op("Select", g.op("Equal", ids, g.scalar_like(background_id, ids)),
+                         g.scalar_like(-1.0, score), score)
+        if force_suppress or id_index < 0:
+            scores = g.op("Reshape", score, g.i64([1, 1, n]), special_zero=False)
+        else:
+            # one NMS class per distinct id: ids are small non-negative integers in practice
+            ids = g.op("Reshape", g.op("Gather", rows, g.i64([id_index]), g.i64(1), batch_dims=0), g.i64([n]),
+                       special_zero=False)
+            max_id = _max_class_id(g)
+            idx = g.op("Convert", ids, destination_type="i64")
+            onehot = g.op("OneHot", idx, g.i64(max_id), g.scalar_like(1.0, score), g.scalar_like(0.0, score), axis=0)
+            # rows with id -1 are invalid: OneHot gives them all zeros
+            scores = g.op("Reshape", _member_scores(g, onehot, score), g.i64([1, max_id, n]), special_zero=False)
+        keep = _nms_keep(g, g.op("Reshape", boxes, g.i64([1, n, 4]), special_zero=False), scores,
+                         float(overlap_thresh), float(valid_thresh), n)
+        picked = g.op("Gather", rows, keep, g.i64(0), batch_dims=0)
+        outs.append(g.op("Unsqueeze", _pad_rows(g, picked, n, k, rows), g.i64([0])))
+    y = outs[0] if len(outs) == 1 else g.op("Concat", *outs, axis=0)
+    return g.op("Reshape", y, g.i64(list(shape)), special_zero=False)
+
+
+MAX_CLASS_IDS = 128
+
+
+def _max_class_id(g) -> int:
+    """How many class ids box_nms separates (ids at or above are ignored)."""
+    return MAX_CLASS_IDS
