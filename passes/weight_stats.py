@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mo.errors import OptionError
 from mo.graph import Graph, Value
 
 ZLIB_LEVEL = 6
@@ -81,5 +82,10 @@ def excluded(layers: list[tuple[str, Value]], exclude: list[str]) -> set[int]:
         elif e == "last" and layers:
             skip.add(len(layers) - 1)
         else:
-            skip |= {i for i, (name, w) in enumerate(layers) if e in (name, w.producer.name, *w.names)}
+            hit = {i for i, (name, w) in enumerate(layers) if e in (name, w.producer.name, *w.names)}
+            if not hit:
+                raise OptionError(f"--prune_exclude {e}: no Convolution/MatMul layer or weight of that name; "
+                                  f"give first, last, or one of: {', '.join(n for n, _ in layers[:5])}"
+                                  f"{', ...' if len(layers) > 5 else ''}")
+            skip |= hit
     return skip

@@ -68,6 +68,7 @@ def test_prune_exclude_first_and_by_name(tmp_path):
 @pytest.mark.parametrize("options, message", [
     (dict(prune="magnitude:1.5"), "the rate must be in"),
     (dict(prune="random:0.5"), "write magnitude:RATE"),
+    (dict(prune="magnitude:0.5", prune_exclude="no_such_layer"), "--prune_exclude no_such_layer: no Convolution"),
 ])
 def test_bad_options(options, message):
     with pytest.raises(OptionError, match=message):
