@@ -77,10 +77,6 @@ def load(path: str, options: ConvertOptions) -> Graph:
         return _load_sequential(r, path, options, g)
     net = read_nnet3(r)
     builder = ChunkBuilder(net, path, g)
-    if options.kaldi_form == "streaming" and builder.groups:
-        loop = sorted(builder.groups)[0]
-        raise OptionError(f"{path}: --kaldi_form streaming: the network is recurrent (node {loop!r} reads "
-                          f"its own past through IfDefined(Offset(...))); use --kaldi_form chunk")
     invariant = _time_invariant_inputs(net, path)
     outputs = [n for n in net.nodes if n.kind == "output-node"]
     keep = [n for n in outputs if not n.name.endswith("-xent")] or outputs
@@ -104,7 +100,7 @@ def load(path: str, options: ConvertOptions) -> Graph:
     if frames is None and options.input_shape:
         frames = int(options.input_shape[-1][0]) if len(options.input_shape[-1]) == 2 else None
     if options.kaldi_form == "streaming":
-        frames = left + right + 1
+        return _stream_nnet3(builder, invariant, keep, left, right, options, net, path, g)
     if frames is None:
         frames = left + right + DEFAULT_OUTPUT_FRAMES
     if frames <= left + right:
@@ -119,8 +115,24 @@ def load(path: str, options: ConvertOptions) -> Graph:
         out = _postprocess(builder, out, n.name, options, net, path)
         builder.b.result(out, n.name)
     g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames}
-    if options.kaldi_form == "streaming":
-        make_streaming(g, timed_inputs, frames)
+    return g
+
+
+def _stream_nnet3(builder: ChunkBuilder, invariant: set[str], keep, left: int, right: int,
+                  options: ConvertOptions, net: Nnet3, path: str, g: Graph) -> Graph:
+    from .streaming import StreamBuilder
+
+    builder.check_components()
+    sb = StreamBuilder(builder, invariant)
+    values = sb.build([n.name for n in keep], right)
+    for n in keep:
+        out = _postprocess(builder, values[n.name], n.name, options, net, path)
+        builder.b.result(out, n.name)
+    lags = {n.name: sb.lag.get(n.name, 0) for n in keep}
+    log.info("kaldi streaming: %d state variables, output lag %s frames", len(sb.history) + (sb.count is not None),
+             lags)
+    g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": 1, "form": "streaming",
+                       "output_lag": lags}
     return g
 
 

@@ -244,36 +244,41 @@ class GroupBuilder:
             raise ConversionError(f"{self.where()}: descriptor {d.op}() of a time-varying input inside a loop")
         return f.value
 
-    # ------------------------------------------------------------ dimensions
-    def dim(self, d: Desc, seen: frozenset = frozenset()) -> int:
-        if d.op == "node":
-            return self.node_dim(d.args[0], seen)
-        if d.op == "Append":
-            return sum(self.dim(p, seen) for p in d.args)
-        if d.op == "Const":
-            return int(d.args[1])
-        if d.op == "Scale":
-            return self.dim(d.args[1], seen)
-        return self.dim(d.args[0], seen)
+    def dim(self, d: Desc) -> int:
+        return desc_dim(self.cb, d)
 
-    def node_dim(self, name: str, seen: frozenset = frozenset()) -> int:
-        cb = self.cb
-        if name in cb.values:
-            return int(cb.values[name].value.shape[1])
-        line = cb.lines[name]
-        if line.kind in ("input-node", "dim-range-node"):
-            return int(line.attrs["dim"])
-        if name in seen:
-            raise ConversionError(f"{self.where()}: cannot tell the dimension of node {name!r}")
-        if line.kind == "component-node":
-            comp = cb.net.components[line.attrs["component"]]
-            f = comp.fields
-            if comp.kind == "LstmNonlinearityComponent":
-                return 2 * int(f["Params"].shape[1])
-            w = f.get("LinearParams")
-            if isinstance(w, np.ndarray) and w.ndim == 2:
-                return int(w.shape[0])
-            for key in ("OutputDim", "Dim"):
-                if isinstance(f.get(key), int):
-                    return int(f[key])
-        return self.dim(cb.descs[name], seen | {name})
+
+# ------------------------------------------------------------------ dimensions
+def desc_dim(cb, d: Desc, seen: frozenset = frozenset()) -> int:
+    """Columns of a descriptor's value, from the config lines and component fields alone."""
+    if d.op == "node":
+        return node_dim(cb, d.args[0], seen)
+    if d.op == "Append":
+        return sum(desc_dim(cb, p, seen) for p in d.args)
+    if d.op == "Const":
+        return int(d.args[1])
+    if d.op == "Scale":
+        return desc_dim(cb, d.args[1], seen)
+    return desc_dim(cb, d.args[0], seen)
+
+
+def node_dim(cb, name: str, seen: frozenset = frozenset()) -> int:
+    if name in cb.values:
+        return int(cb.values[name].value.shape[1])
+    line = cb.lines[name]
+    if line.kind in ("input-node", "dim-range-node"):
+        return int(line.attrs["dim"])
+    if name in seen:
+        raise ConversionError(f"{cb.path}: cannot tell the dimension of node {name!r}")
+    if line.kind == "component-node":
+        comp = cb.net.components[line.attrs["component"]]
+        f = comp.fields
+        if comp.kind == "LstmNonlinearityComponent":
+            return 2 * int(f["Params"].shape[1])
+        w = f.get("LinearParams", f.get("Params"))  # LinearComponent keeps its matrix in <Params>
+        if isinstance(w, np.ndarray) and w.ndim == 2:
+            return int(w.shape[0])
+        for key in ("OutputDim", "Dim"):
+            if isinstance(f.get(key), int):
+                return int(f[key])
+    return desc_dim(cb, cb.descs[name], seen | {name})

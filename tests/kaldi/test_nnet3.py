@@ -156,6 +156,8 @@ def test_streaming_equals_chunk(tmp_path):
     chunk = mo.save(mo.convert(DATA / "final.mdl", input=f"input[{len(x)},80]"), tmp_path / "c" / "m.xml").xml
     graph = mo.convert(DATA / "final.mdl", kaldi_form="streaming")
     assert {"ReadValue", "Assign"} <= set(graph.op_counts())
+    # one frame per step: every layer computes a single row and reads its past from a history variable
+    assert all(n.outputs[0].shape[0] == 1 for n in graph.nodes if n.op == "MatMul")
     stream = mo.save(graph, tmp_path / "s" / "m.xml").xml
     want = ov_infer(chunk, {"input": x, "ivector": iv})["output"]
     got, compiled = _stream(stream, [{"input": x[s:s + 1], "ivector": iv} for s in range(len(x))])

@@ -12,10 +12,8 @@ numpy reference (OpenVINO, f32 hint; rtol 1e-5, atol 1e-5):
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import mo
-from mo.errors import OptionError
 
 from ..runtime import ov_infer
 from .writer import KaldiWriter
@@ -117,8 +115,28 @@ def test_nnet3_lstm_binary_text_and_reference(tmp_path):
     np.testing.assert_allclose(got, reference(x), rtol=1e-5, atol=1e-5)
 
 
-def test_nnet3_lstm_streaming_refused(tmp_path):
+def test_nnet3_lstm_streaming_equals_chunk(tmp_path):
+    """One frame per inference; c and r come back through <node>/history variables. From step
+    left + right = 3 on, step s equals chunk row s - 3; a second utterance after reset_state too."""
+    import openvino as ov
+
     p = tmp_path / "lstm.raw"
     p.write_bytes(lstm_nnet3(True))
-    with pytest.raises(OptionError, match="recurrent"):
-        mo.convert(p, kaldi_form="streaming")
+    x = RNG.standard_normal((24, D)).astype(np.float32)
+    chunk = mo.save(mo.convert(p, input=f"input[24,{D}]"), tmp_path / "c" / "m.xml").xml
+    want = ov_infer(chunk, {"input": x})["output"]
+    graph = mo.convert(p, kaldi_form="streaming")
+    assert graph.meta["kaldi"]["output_lag"] == {"output": 1}
+    variables = {n.attrs["variable_id"] for n in graph.nodes if n.op == "ReadValue"}
+    assert variables == {"input/history", "lstm1.c_trunc/history", "lstm1.r_trunc/history", "lstm1.r/history",
+                         "kaldi/steps"}
+    xml = mo.save(graph, tmp_path / "s" / "m.xml").xml
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(str(xml)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    req = compiled.create_infer_request()
+    for _ in range(2):
+        req.reset_state()
+        got = np.concatenate([np.asarray(req.infer({"input": x[s:s + 1]})[compiled.output(0)]).copy()
+                              for s in range(24)])
+        np.testing.assert_allclose(got[3:], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(want, reference(x), rtol=1e-5, atol=1e-5)
