@@ -88,3 +88,20 @@ def test_resnet50_prune_half(tmp_path_factory):
     dev = float(np.abs(resnet50_output(xml, x) - ref).max() / np.ptp(ref))
     print(f"\nResNet50 prune 50%: zstd {ratio:.3f}x of FP32's, output deviation {dev:.3g} x range")
     assert ratio <= 0.6
+
+
+def test_prune_then_int8_keeps_zeros_exact(tmp_path):
+    """prune runs before compress_weights; the int8 range always holds 0, so a pruned weight
+    decompresses to exactly 0 ((q - zp) * s with q == zp)."""
+    model, x, _ = digits_mlp()
+    path = _save(model, tmp_path)
+    graph = mo.convert(path, prune="magnitude:0.5", compress_weights="int8")
+    q = [n.outputs[0].const.numpy() for n in graph.nodes if n.op == "Const" and n.name.endswith("/quantized")]
+    zp = [n.outputs[0].const.numpy() for n in graph.nodes if n.op == "Const" and n.name.endswith("/zero_point")]
+    assert len(q) == 3
+    for qi, zi in zip(q, zp):
+        assert np.mean(qi == zi) >= 0.5
+    xml = mo.save(graph, tmp_path / "ir" / "m.xml").xml
+    ref = ov_infer(mo.save(mo.convert(path, prune="magnitude:0.5"), tmp_path / "p" / "m.xml").xml, {"x": x})["logits"]
+    got = ov_infer(xml, {"x": x})["logits"]
+    assert np.abs(got - ref).max() <= 0.01 * np.ptp(ref)
