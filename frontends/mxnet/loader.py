@@ -36,6 +36,12 @@ LABEL_INPUTS = {"SoftmaxOutput": 1, "LinearRegressionOutput": 1, "LogisticRegres
                 "MAERegressionOutput": 1, "SVMOutput": 1, "MakeLoss": 1}
 
 
+# inputs that are learned parameters (from the .params file), by op
+WEIGHT_INPUTS = {"Convolution": (1, 2), "Deconvolution": (1, 2), "FullyConnected": (1, 2), "BatchNorm": (1, 2, 3, 4),
+                 "LeakyReLU": (1,), "Embedding": (1,), "InstanceNorm": (1, 2), "LayerNorm": (1, 2),
+                 "GroupNorm": (1, 2), "RNN": (1,)}
+
+
 def _inputs_used(node) -> list[tuple[int, int]]:
     cut = LABEL_INPUTS.get(node.op)
     return node.inputs if cut is None else node.inputs[:cut]
@@ -129,12 +135,14 @@ def convert_symbol(sym: Symbol, args: dict, aux: dict, options: ConvertOptions,
     if cut:
         input_ids.sort(key=lambda i: list(cut).index(sym.nodes[i].name))
     else:
+        weight_vars = {src for i in order for k, (src, _) in enumerate(sym.nodes[i].inputs)
+                       if k in WEIGHT_INPUTS.get(sym.nodes[i].op, ())}
         for i in input_ids:
             n = sym.nodes[i]
-            if _PARAM_NAME.search(n.name) and (params_path is not None or not n.name.startswith("data")):
-                where = params_path or f"(no {Path(path).name.removesuffix('-symbol.json')}-NNNN.params found)"
-                raise InputError(f"{where}: has no value for argument {n.name!r} of the symbol {path}; "
-                                 "are the symbol and params from the same model?")
+            if i in weight_vars or (_PARAM_NAME.search(n.name) and params_path is not None):
+                where = params_path or f"{path}: no {Path(path).name.removesuffix('-symbol.json')}-NNNN.params found"
+                raise InputError(f"{where}: has no value for argument {n.name!r} of the symbol "
+                                 f"{Path(path).name}; are the symbol and params from the same model?")
     if options.input_shape and len(options.input_shape) != len(input_ids):
         raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(input_ids)} input(s) "
                           f"({', '.join(sym.nodes[i].name for i in input_ids)})")

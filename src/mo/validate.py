@@ -125,7 +125,84 @@ def run_tf(path: str, feeds: dict[str, np.ndarray], outputs: list[str],
     return {n: np.asarray(r) for n, r in zip(outputs, res)}
 
 
-REFERENCES: dict[str, Callable[..., dict[str, np.ndarray]]] = {"onnx": run_onnx, "tf": run_tf}
+_MXNET_SCRIPT = r"""
+import json, sys
+import numpy as np
+import mxnet as mx
+spec = json.load(open(sys.argv[1]))
+feeds = dict(np.load(sys.argv[2]))
+sym = mx.sym.load(spec["symbol"])
+if spec["outputs_internal"]:
+    internals = sym.get_internals()
+    sym = mx.sym.Group([internals[n] for n in spec["outputs_internal"]])
+params = mx.nd.load(spec["params"]) if spec["params"] else {}
+params = params if isinstance(params, dict) else {}
+args = {k[4:] if k.startswith("arg:") else k: v for k, v in params.items() if not k.startswith("aux:")}
+aux = {k[4:]: v for k, v in params.items() if k.startswith("aux:")}
+args.update({k: mx.nd.array(v, dtype=v.dtype) for k, v in feeds.items()})
+shapes, _, _ = sym.infer_shape_partial(**{k: v.shape for k, v in feeds.items()})
+for name, shape in zip(sym.list_arguments(), shapes):
+    if name not in args:  # training labels of loss layers
+        args[name] = mx.nd.zeros(shape)
+exe = sym.bind(mx.cpu(), args={k: args[k] for k in sym.list_arguments()},
+               aux_states={k: aux[k] for k in sym.list_auxiliary_states()}, grad_req="null")
+outs = exe.forward(is_train=False)
+np.savez(sys.argv[3], **{str(i): o.asnumpy() for i, o in enumerate(outs)})
+"""
+
+
+def mxnet_python() -> str | None:
+    """A python that imports mxnet: $MO_MXNET_PYTHON, or the side environment the tests build
+    (.cache/mxnet-venv in the source tree)."""
+    import os
+    env = os.environ.get("MO_MXNET_PYTHON")
+    if env:
+        return env
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        cand = base / ".cache" / "mxnet-venv" / "bin" / "python"
+        if cand.exists():
+            return str(cand)
+    return None
+
+
+def run_mxnet(path: str, feeds: dict[str, np.ndarray], outputs: list[str],
+              options: ConvertOptions | None = None) -> dict[str, np.ndarray]:
+    """mxnet's outputs for the model, in this process when mxnet imports, else in the python
+    of ``mxnet_python()``; outputs are matched by position (the symbol's heads)."""
+    import json
+    import subprocess
+    import sys
+
+    from mo.frontends.mxnet.loader import model_files
+
+    options = options or ConvertOptions(input_model=path)
+    symbol, params = model_files(path, options)
+    internal = [o if o.endswith("_output") or ":" in o else o + "_output" for o in options.outputs]
+    try:
+        import mxnet  # noqa: F401
+        python = sys.executable
+    except ImportError:
+        python = mxnet_python()
+        if python is None:
+            raise OptionError("--validate for MXNet needs mxnet, which needs numpy<1.24: create a separate "
+                              "environment (python3.11 -m venv mxnet-env && mxnet-env/bin/pip install mxnet==1.9.1 "
+                              "numpy==1.23.5) and set MO_MXNET_PYTHON=mxnet-env/bin/python") from None
+    with tempfile.TemporaryDirectory(prefix="mo-mxnet-") as tmp:
+        spec = Path(tmp) / "spec.json"
+        spec.write_text(json.dumps({"symbol": str(Path(symbol).resolve()),
+                                    "params": str(Path(params).resolve()) if params else None,
+                                    "outputs_internal": internal}))
+        np.savez(Path(tmp) / "feeds.npz", **feeds)
+        res = subprocess.run([python, "-c", _MXNET_SCRIPT, str(spec), str(Path(tmp) / "feeds.npz"),
+                              str(Path(tmp) / "out.npz")], capture_output=True, text=True, timeout=1800)
+        if res.returncode != 0:
+            last = (res.stderr.strip().splitlines() or ["no message"])[-1]
+            raise OptionError(f"--validate: mxnet ({python}) failed to run {symbol}: {last}")
+        got = np.load(Path(tmp) / "out.npz")
+        return {name: got[str(i)] for i, name in enumerate(outputs) if str(i) in got.files}
+
+
+REFERENCES: dict[str, Callable[..., dict[str, np.ndarray]]] = {"onnx": run_onnx, "tf": run_tf, "mxnet": run_mxnet}
 
 
 def run_ir(xml: str, feeds: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
@@ -200,7 +277,8 @@ def validate_ir(source: str, xml: str, graph: Graph, options: ConvertOptions, se
         for name, (kind, order) in moved.items():
             if kind == "input" and name in src_feeds:
                 src_feeds[name] = np.ascontiguousarray(np.transpose(feeds[name], np.argsort(order)))
-        ref = runner(source, src_feeds, outputs) if framework != "tf" else runner(source, src_feeds, outputs, options)
+        ref = runner(source, src_feeds, outputs) if framework not in ("tf", "mxnet") else \
+            runner(source, src_feeds, outputs, options)
         for name, (kind, order) in moved.items():
             if kind == "output" and name in ref:
                 ref[name] = np.ascontiguousarray(np.transpose(ref[name], order))
