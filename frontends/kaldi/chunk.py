@@ -19,6 +19,8 @@ Components (Kaldi's test-time formulas):
                                                    per block of BlockDim columns
     Normalize                                      y = x * target_rms / sqrt(max(|x|^2 / D, 2^-66))
     GeneralDropout / Dropout / NoOp / BackpropTruncation   y = x
+    DropoutMask (OutputDim n, DropoutProportion p)  y = 1 (p = 0 or Continuous), else 1 - p  (test mode)
+    LstmNonlinearity                               recurrent.py
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from mo.ir.builder import Builder
 from .nnet3 import Component, Desc, Nnet3, parse_descriptor
 
 IDENTITY = {"GeneralDropoutComponent", "DropoutComponent", "NoOpComponent", "BackpropTruncationComponent",
-            "ClipGradientComponent", "DropoutMaskComponent", "SpecAugmentTimeMaskComponent"}
+            "ClipGradientComponent", "SpecAugmentTimeMaskComponent"}
 SHARED = {"PnormComponent", "SumGroupComponent"}  # formulas in sequential.py
 AFFINE = {"AffineComponent", "NaturalGradientAffineComponent", "FixedAffineComponent"}
 ELEMENTWISE = {"RectifiedLinearComponent": "Relu", "SigmoidComponent": "Sigmoid", "TanhComponent": "Tanh"}
@@ -43,7 +45,7 @@ SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComp
                                                      "FixedBiasComponent", "NaturalGradientPerElementScaleComponent",
                                                      "PerElementScaleComponent", "PerElementOffsetComponent",
                                                      "ElementwiseProductComponent",
-                                                     "LstmNonlinearityComponent"} | SHARED
+                                                     "LstmNonlinearityComponent", "DropoutMaskComponent"} | SHARED
 
 
 @dataclass
@@ -358,6 +360,11 @@ class ChunkBuilder:
             for j in range(1, din // dout):
                 y = b.op("Multiply", y, self._slice(x.value, j * dout, (j + 1) * dout, axis=1))
             return same(y)
+        if k == "DropoutMaskComponent":  # test mode: 1, or 1 - proportion for the non-continuous mask
+            p = float(f.get("DropoutProportion", 0.5))
+            value = 1.0 if p == 0 or f.get("Continuous") is True else 1.0 - p
+            dim = int(f["OutputDim"])
+            return Frames(b.const(np.full((1, dim), value, np.float32)), 0, 1, invariant=True)
         if k == "LstmNonlinearityComponent":
             from .recurrent import lstm_nonlinearity
             return same(lstm_nonlinearity(self, comp, x.value, where()))

@@ -26,7 +26,7 @@ INT_FIELDS = {"Dim", "BlockDim", "InputDim", "OutputDim", "RankIn", "RankOut", "
               "NumLeftInputs", "NumRightInputs", "NumLeftInputsRequired", "NumRightInputsRequired",
               "OutputContext", "TimeStride", "InputXDim", "InputYDim", "InputZDim", "PoolXSize", "PoolYSize",
               "PoolZSize", "PoolXStep", "PoolYStep", "PoolZStep", "PoolSize", "PoolStride", "ConstComponentDim",
-              "Rank"}
+              "Rank", "PatchDim", "PatchStep", "PatchStride", "PoolStep"}
 BOOL_FIELDS = {"TestMode", "Continuous", "UseNaturalGradient", "IsGradient", "AddLogStddev", "OutputLogStddev",
                "IsComputeDerivative"}
 VECTOR_FIELDS = {"ValueAvg", "DerivAvg", "OderivRms", "StatsMean", "StatsVar", "BiasParams", "Priors", "Offsets",

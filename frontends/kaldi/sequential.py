@@ -19,6 +19,11 @@ component maps each frame on its own. Formulas (test-time):
     Normalize                                 y = x * sqrt(D) / max(|x|, sqrt(D) 2^-33)  (rms 1)
     Copy (1-based indexes)                    y = x[:, idx - 1]
     Dropout / DropoutComponent                y = x
+    LstmProjected                             recurrent.py
+    Convolutional (nnet1; patch dim d, step s, stride S, K = in/S splices, P = 1 + (S-d)/s patches)
+        y[:, p*F:(p+1)*F] = [x[:, p*s + k*S + j] for k < K, j < d] Filters^T + Bias
+    MaxPooling (nnet1; size n, step s, stride S; pools q = 0 .. 1 + (in/S - n)/s - 1)
+        y[:, q*S:(q+1)*S] = max over r < n of x[:, (q*s + r)*S:(q*s + r + 1)*S]
 """
 from __future__ import annotations
 
@@ -33,7 +38,8 @@ from .reader import Reader
 
 NNET1_NO_DATA = {"Sigmoid", "Tanh", "Softmax", "Dropout"}
 NNET1_KNOWN = NNET1_NO_DATA | {"AffineTransform", "LinearTransform", "Splice", "AddShift", "Rescale", "Copy",
-                               "LstmProjected"}
+                               "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent"}
+NNET1_TAGGED = {"ConvolutionalComponent", "MaxPoolingComponent"}  # <Tag> value pairs, read generically
 NNET1_ALIASES = {"LstmProjectedStreams": "LstmProjected"}
 LSTM_TAGS = {"<CellDim>", "<LearnRateCoef>", "<BiasLearnRateCoef>", "<CellClip>", "<DiffClip>", "<CellDiffClip>",
              "<GradClip>", "<ClipGradient>"}
@@ -83,6 +89,15 @@ def read_nnet1(r: Reader) -> list[Component]:
             comp.fields["Bias"] = r.vector()
             comp.fields["PeepholeI"], comp.fields["PeepholeF"] = r.vector(), r.vector()
             comp.fields["PeepholeO"], comp.fields["WRM"] = r.vector(), r.matrix()
+        elif kind in NNET1_TAGGED:
+            from .nnet3 import _value
+            while r.peek_char() == "<" and r.peek_token() not in ("<!EndOfComponent>", "</Nnet>"):
+                tag_pos = r.pos
+                tag = r.token()[1:-1]
+                if tag in NNET1_KNOWN or tag in NNET1_ALIASES:
+                    r.pos = tag_pos
+                    break
+                comp.fields[tag] = _value(r, tag)
         elif kind == "Dropout":
             while r.peek_char() == "<" and r.peek_token() not in ("<!EndOfComponent>", "</Nnet>"):
                 tag = r.token()[1:-1]
@@ -113,7 +128,7 @@ NNET2_IDENTITY = {"DropoutComponent", "AdditiveNoiseComponent"}
 SUPPORTED = {
     # nnet1
     "AffineTransform", "LinearTransform", "Sigmoid", "Tanh", "Softmax", "Dropout", "Splice", "AddShift",
-    "Rescale", "Copy", "LstmProjected",
+    "Rescale", "Copy", "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent",
     # nnet2
     "SpliceComponent", "AffineComponent", "AffineComponentPreconditioned", "AffineComponentPreconditionedOnline",
     "FixedAffineComponent", "FixedLinearComponent", "PnormComponent", "NormalizeComponent", "SoftmaxComponent",
@@ -203,6 +218,37 @@ def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str, streaming: bool
     if k == "LstmProjected":
         from .recurrent import lstm_projected
         return lstm_projected(cb, c, x, streaming, where, warmup=getattr(cb, "warmup_steps", 0))
+    if k == "ConvolutionalComponent":  # nnet1: filters over patches of the spliced frames
+        filt, bias = np.asarray(f["Filters"], np.float32), np.asarray(f["Bias"], np.float32)
+        pdim, pstep, pstride = int(f["PatchDim"]), int(f["PatchStep"]), int(f["PatchStride"])
+        din = x.value.shape[1]
+        if din % pstride or (pstride - pdim) % pstep:
+            raise ConversionError(f"{where}: input {din} does not split into patches (dim {pdim}, step {pstep}, "
+                                  f"stride {pstride})")
+        splices, patches = din // pstride, 1 + (pstride - pdim) // pstep
+        if filt.shape[1] != splices * pdim or bias.size != filt.shape[0]:
+            raise ConversionError(f"{where}: filters {filt.shape} do not fit {splices} x {pdim} patches")
+        cols = np.array([p * pstep + sp * pstride + d for p in range(patches) for sp in range(splices)
+                         for d in range(pdim)], np.int64)
+        g = b.op("Gather", x.value, b.const(cols), b.const(np.array(1, np.int64)), batch_dims=0)
+        g = b.op("Reshape", g, b.const(np.array([x.n, patches, filt.shape[1]], np.int64)), special_zero=False)
+        y = b.op("Add", b.op("MatMul", g, b.const(np.ascontiguousarray(filt)), transpose_b=True),
+                 b.const(bias.reshape(1, 1, -1)))
+        return same(b.op("Reshape", y, b.const(np.array([x.n, patches * filt.shape[0]], np.int64)),
+                         special_zero=False))
+    if k == "MaxPoolingComponent":  # nnet1: max over groups of PoolSize patches of PoolStride columns
+        size, step, stride = int(f["PoolSize"]), int(f["PoolStep"]), int(f["PoolStride"])
+        din = x.value.shape[1]
+        if din % stride or (din // stride - size) % step:
+            raise ConversionError(f"{where}: input {din} does not split into pools (size {size}, step {step}, "
+                                  f"stride {stride})")
+        pools = 1 + (din // stride - size) // step
+        idx = np.array([q * step + r for q in range(pools) for r in range(size)], np.int64)
+        v = b.op("Reshape", x.value, b.const(np.array([x.n, din // stride, stride], np.int64)), special_zero=False)
+        v = b.op("Gather", v, b.const(idx), b.const(np.array(1, np.int64)), batch_dims=0)
+        v = b.op("Reshape", v, b.const(np.array([x.n, pools, size, stride], np.int64)), special_zero=False)
+        v = b.op("ReduceMax", v, b.const(np.array([2], np.int64)), keep_dims=False)
+        return same(b.op("Reshape", v, b.const(np.array([x.n, pools * stride], np.int64)), special_zero=False))
     if k in ("Sigmoid", "SigmoidComponent"):
         return same(b.op("Sigmoid", x.value))
     if k in ("Tanh", "TanhComponent"):

@@ -9,6 +9,8 @@ hint; rtol 1e-5, atol 1e-6):
     LstmProjected    gifo = x Wx^T + b + r(t-1) Wr^T; i, f = sigmoid(gifo_i,f + p_i,f c(t-1));
                      c = f c(t-1) + i tanh(gifo_g); o = sigmoid(gifo_o + p_o c); r = (o tanh c) Wrm^T,
                      r(-1) = c(-1) = 0 at the first frame of the chunk
+    Convolutional    patch p (of P) = columns p*step + k*stride + j (splice k, j < patch dim) times Filters^T + Bias
+    MaxPooling       pool q = max over patches q*step .. q*step+size-1 (each `stride` columns wide)
 """
 from __future__ import annotations
 
@@ -251,3 +253,48 @@ def test_nnet1_lstm_binary_text_reference_and_streaming(marker, tmp_path):
         got = np.concatenate([np.asarray(req.infer({"input": x[s:s + 1]})[compiled.output(0)]).copy()
                               for s in range(20)])
         np.testing.assert_allclose(got[2:], want, rtol=1e-5, atol=1e-6)
+
+
+CF, CB = RNG.standard_normal((4, 9)).astype(np.float32), RNG.standard_normal(4).astype(np.float32)
+CW, CWB = RNG.standard_normal((3, 8)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+
+def nnet1_cnn(binary: bool) -> bytes:
+    """Splice 3 x 8 -> Convolutional (patch 3, step 1, stride 8: 6 patches x 4 filters) -> MaxPooling
+    (size 3, step 3, stride 4: 2 pools) -> Affine 8 -> 3 -> Softmax, as Kaldi's nnet1 writes it."""
+    w = KaldiWriter(binary).token("<Nnet>")
+    w.token("<Splice>").int32(24).int32(8).int_vector([-1, 0, 1]).token("<!EndOfComponent>")
+    w.token("<ConvolutionalComponent>").int32(24).int32(24).token("<PatchDim>").int32(3).token("<PatchStep>")
+    w.int32(1).token("<PatchStride>").int32(8).token("<LearnRateCoef>").float(1.0).token("<BiasLearnRateCoef>")
+    w.float(1.0).token("<MaxNorm>").float(0.0).token("<Filters>").matrix(CF).token("<Bias>").vector(CB)
+    w.token("<!EndOfComponent>")
+    w.token("<MaxPoolingComponent>").int32(8).int32(24).token("<PoolSize>").int32(3).token("<PoolStep>").int32(3)
+    w.token("<PoolStride>").int32(4).token("<!EndOfComponent>")
+    w.token("<AffineTransform>").int32(3).int32(8).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(CW).vector(CWB)
+    w.token("<!EndOfComponent>").token("<Softmax>").int32(3).int32(3).token("<!EndOfComponent>")
+    return w.token("</Nnet>").bytes()
+
+
+def nnet1_cnn_reference(x):
+    s = splice(x.astype(np.float64), [-1, 0, 1])
+    conv = np.concatenate([np.concatenate([s[:, p + k * 8:p + k * 8 + 3] for k in range(3)], axis=1) @ CF.T + CB
+                           for p in range(6)], axis=1)
+    pooled = np.concatenate([np.max([conv[:, (q * 3 + r) * 4:(q * 3 + r + 1) * 4] for r in range(3)], axis=0)
+                             for q in range(2)], axis=1)
+    return softmax(pooled @ CW.T + CWB)
+
+
+def test_nnet1_cnn_binary_text_reference(tmp_path):
+    irs = []
+    for binary in (True, False):
+        path = tmp_path / f"cnn{'.bin' if binary else '.txt'}"
+        path.write_bytes(nnet1_cnn(binary))
+        graph = mo.convert(path, input="input[12,8]", framework="kaldi")
+        graph.name = "cnn"
+        irs.append(mo.save(graph, tmp_path / ("b" if binary else "t") / "m.xml"))
+    assert irs[0].xml.read_bytes() == irs[1].xml.read_bytes()
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((12, 8)).astype(np.float32)
+    np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], nnet1_cnn_reference(x),
+                               rtol=1e-5, atol=1e-6)
