@@ -33,6 +33,12 @@ def _bias(g, y, b, nsp: int):
     return g.op("Add", y, g.op("Reshape", b, g.i64([1, -1] + [1] * nsp), special_zero=False))
 
 
+def _check_channels(x, expected: int, what: str) -> None:
+    """The data's channel count (axis 1) must be what the weights were made for."""
+    if x.shape is not None and len(x.shape) > 1 and x.shape[1] >= 0 and x.shape[1] != expected:
+        raise ConversionError(f"data has {x.shape[1]} channels (shape {list(x.shape)}), {what} expects {expected}")
+
+
 def _kernel_rank(g, w, kernel) -> int:
     if kernel:
         return len(kernel)
@@ -48,6 +54,7 @@ def convolution(g, x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), pa
     if ws[0] != num_filter or tuple(ws[2:]) != tuple(int(k) for k in kernel):
         raise ConversionError(f"weight shape {list(ws)} does not match num_filter={num_filter}, "
                               f"kernel={list(kernel)}")
+    _check_channels(x, ws[1] * num_group, f"weight {list(ws)} with num_group={num_group}")
     p = _tuple(pad, nsp, 0)
     attrs = dict(strides=_tuple(stride, nsp, 1), dilations=_tuple(dilate, nsp, 1), pads_begin=p, pads_end=p)
     if num_group == 1:
@@ -67,6 +74,7 @@ def deconvolution(g, x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), 
     _layout(layout)
     nsp = _kernel_rank(g, w, kernel)
     ws = g.static_shape(w, "weight")
+    _check_channels(x, ws[0], f"weight {list(ws)}")
     strides, dil = _tuple(stride, nsp, 1), _tuple(dilate, nsp, 1)
     p, out_pad = _tuple(pad, nsp, 0), _tuple(adj, nsp, 0)
     pb, pe = list(p), list(p)
@@ -136,6 +144,9 @@ def fully_connected(g, x, w, b=None, *, num_hidden, no_bias=False, flatten=True)
         raise ConversionError(f"weight shape {list(ws)} does not match num_hidden={num_hidden}")
     if flatten and g.rank(x) != 2:
         x = g.op("Reshape", x, g.i64([0, -1]), special_zero=True)
+    if x.shape is not None and x.shape[-1] >= 0 and x.shape[-1] != ws[1]:
+        raise ConversionError(f"data has {x.shape[-1]} features per row (after flattening), weight {list(ws)} "
+                              f"expects {ws[1]}")
     y = g.op("MatMul", x, w, transpose_a=False, transpose_b=True)
     if b is not None and not no_bias:
         y = g.op("Add", y, b)
@@ -150,6 +161,9 @@ def batch_norm(g, x, gamma, beta, mean, var, *, eps=1e-3, momentum=0.9, fix_gamm
         gamma = g.op("Broadcast", g.scalar_like(1.0, x), g.op("ShapeOf", gamma, output_type="i64"))
     rank = g.rank(x)
     axis = axis % rank
+    gs = g.static_shape(mean, "moving mean")
+    if x.shape[axis] >= 0 and gs != (x.shape[axis],):
+        raise ConversionError(f"data has {x.shape[axis]} channels on axis {axis}, the statistics have shape {list(gs)}")
     if axis == 1:
         return g.op("BatchNormInference", x, gamma, beta, mean, var, epsilon=float(eps))
     shape = [1] * rank
