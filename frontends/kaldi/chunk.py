@@ -18,6 +18,9 @@ Components (Kaldi's test-time formulas):
     BatchNorm                                      y = (x - mean) * target_rms / sqrt(var + eps),
                                                    per block of BlockDim columns
     Normalize                                      y = x * target_rms / sqrt(max(|x|^2 / D, 2^-66))
+    TimeHeightConvolution (offsets (dt_i, dh_i), input/output columns = height-major, filters-minor)
+        y(t)[h, :] = b + sum_i W[:, i-th block of NumFiltersIn] x(t + dt_i)[h * HeightSubsampleOut + dh_i, :]
+        (heights outside the input and non-required time offsets outside the chunk read zeros)
     GeneralDropout / Dropout / NoOp / BackpropTruncation   y = x
     DropoutMask (OutputDim n, DropoutProportion p)  y = 1 (p = 0 or Continuous), else 1 - p  (test mode)
     LstmNonlinearity                               recurrent.py
@@ -45,7 +48,8 @@ SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComp
                                                      "FixedBiasComponent", "NaturalGradientPerElementScaleComponent",
                                                      "PerElementScaleComponent", "PerElementOffsetComponent",
                                                      "ElementwiseProductComponent",
-                                                     "LstmNonlinearityComponent", "DropoutMaskComponent"} | SHARED
+                                                     "LstmNonlinearityComponent", "DropoutMaskComponent",
+                                                     "TimeHeightConvolutionComponent"} | SHARED
 
 
 @dataclass
@@ -78,6 +82,9 @@ class ChunkBuilder:
         if comp is not None and comp.kind == "TdnnComponent":
             offs = comp.fields.get("TimeOffsets", np.zeros(1))
             return int(np.min(offs)), int(np.max(offs))
+        if comp is not None and comp.kind == "TimeHeightConvolutionComponent":
+            req = conv_time_offsets(comp)[1]
+            return min(req), max(req)
         return 0, 0
 
     def node_context(self, name: str) -> tuple[int, int]:
@@ -360,6 +367,8 @@ class ChunkBuilder:
             for j in range(1, din // dout):
                 y = b.op("Multiply", y, self._slice(x.value, j * dout, (j + 1) * dout, axis=1))
             return same(y)
+        if k == "TimeHeightConvolutionComponent":
+            return self._time_height_conv(comp, x, where)
         if k == "DropoutMaskComponent":  # test mode: 1, or 1 - proportion for the non-continuous mask
             p = float(f.get("DropoutProportion", 0.5))
             value = 1.0 if p == 0 or f.get("Continuous") is True else 1.0 - p
@@ -374,8 +383,55 @@ class ChunkBuilder:
             return same(b.op("Add", x.value, b.const(f["Bias"].astype(np.float32).reshape(1, -1))))
         raise UnsupportedOpsError(self.path, "Kaldi", {k: 1}, {k: comp.name})
 
+    def _time_height_conv(self, comp: Component, x: Frames, where) -> Frames:
+        """TimeHeightConvolution: y(t)[h, :] = b + sum_i W[:, i-th block] x(t + dt_i)[h*sub + dh_i, :]."""
+        b, f = self.b, comp.fields
+        nf_in, nf_out = int(f["NumFiltersIn"]), int(f["NumFiltersOut"])
+        h_in, h_out, sub = int(f["HeightIn"]), int(f["HeightOut"]), int(f.get("HeightSubsampleOut", 1))
+        offsets = np.asarray(f["Offsets"], np.int64).reshape(-1, 2)
+        w = np.asarray(f["LinearParams"], np.float32)
+        if w.shape != (nf_out, len(offsets) * nf_in):
+            raise ConversionError(f"{where()}: LinearParams {w.shape}, expected ({nf_out}, {len(offsets) * nf_in})")
+        self._check_dim(x, h_in * nf_in, where)
+        times, req = conv_time_offsets(comp)
+        if x.invariant:
+            n, t0 = 1, 0
+        else:
+            t0 = x.t0 - min(req)
+            n = x.n - (max(req) - min(req))
+            if n <= 0:
+                raise ConversionError(f"{where()}: the chunk has too few frames for its time offsets")
+        zero = b.const(np.zeros((n, nf_in), np.float32))
+        rows = {}
+        for dt in times:
+            v = x.value if x.invariant else (self.rows(x, t0 + dt, n) if dt in req else
+                                             self.rows_padded(x, t0 + dt, n))
+            rows[dt] = b.op("Concat", v, zero, axis=1)  # a zero block at height h_in: padding
+        parts = []
+        for dt, dh in offsets:
+            cols = np.array([(h * sub + dh) * nf_in + c if 0 <= h * sub + dh < h_in else h_in * nf_in + c
+                             for h in range(h_out) for c in range(nf_in)], np.int64)
+            g = b.op("Gather", rows[int(dt)], b.const(cols), b.const(np.array(1, np.int64)), batch_dims=0)
+            parts.append(b.op("Reshape", g, b.const(np.array([n, h_out, nf_in], np.int64)), special_zero=False))
+        patches = parts[0] if len(parts) == 1 else b.op("Concat", *parts, axis=2)
+        y = b.op("MatMul", patches, b.const(np.ascontiguousarray(w)), transpose_b=True)
+        bias = f.get("BiasParams")
+        if bias is not None and np.size(bias):
+            y = b.op("Add", y, b.const(np.asarray(bias, np.float32).reshape(1, 1, -1)))
+        y = b.op("Reshape", y, b.const(np.array([n, h_out * nf_out], np.int64)), special_zero=False)
+        return Frames(y, t0, n, x.invariant)
+
     def _check_dim(self, x: Frames, dim: int, where) -> None:
         have = x.value.shape[1] if x.value.shape is not None else None
         if have is not None and have != dim:
             raise ConversionError(f"{where()}: input has {have} columns, the component expects {dim}")
 
+
+
+def conv_time_offsets(comp: Component) -> tuple[list[int], list[int]]:
+    """TimeHeightConvolution: (all time offsets, required ones), sorted."""
+    offsets = np.asarray(comp.fields.get("Offsets", np.zeros((1, 2))), np.int64).reshape(-1, 2)
+    times = sorted({int(t) for t in offsets[:, 0]})
+    req = comp.fields.get("RequiredTimeOffsets")
+    req = sorted({int(t) for t in req}) if req is not None and np.size(req) else times
+    return times, req

@@ -26,13 +26,13 @@ INT_FIELDS = {"Dim", "BlockDim", "InputDim", "OutputDim", "RankIn", "RankOut", "
               "NumLeftInputs", "NumRightInputs", "NumLeftInputsRequired", "NumRightInputsRequired",
               "OutputContext", "TimeStride", "InputXDim", "InputYDim", "InputZDim", "PoolXSize", "PoolYSize",
               "PoolZSize", "PoolXStep", "PoolYStep", "PoolZStep", "PoolSize", "PoolStride", "ConstComponentDim",
-              "Rank", "PatchDim", "PatchStep", "PatchStride", "PoolStep"}
+              "Rank", "PatchDim", "PatchStep", "PatchStride", "PoolStep", "NumFiltersIn", "HeightSubsampleOut"}
 BOOL_FIELDS = {"TestMode", "Continuous", "UseNaturalGradient", "IsGradient", "AddLogStddev", "OutputLogStddev",
                "IsComputeDerivative"}
 VECTOR_FIELDS = {"ValueAvg", "DerivAvg", "OderivRms", "StatsMean", "StatsVar", "BiasParams", "Priors", "Offsets",
                  "Bias", "Scales", "Counts"}
 MATRIX_FIELDS = {"LinearParams", "Matrix"}
-INT_VECTOR_FIELDS = {"TimeOffsets", "Indexes", "Offsets2", "ColumnMap", "Sizes", "Context"}
+INT_VECTOR_FIELDS = {"TimeOffsets", "Indexes", "Offsets2", "ColumnMap", "Sizes", "Context", "RequiredTimeOffsets"}
 
 
 @dataclass
@@ -253,6 +253,9 @@ def read_component(r: Reader, name: str) -> Component:
         tag = tok[1:-1]
         if r.peek_char() == "<" and not (r.binary and r.data[r.pos] in (4, 8)):
             comp.fields[tag] = True  # a tag with no value
+            continue
+        if kind == "TimeHeightConvolutionComponent" and tag == "Offsets":  # (time, height) pairs
+            comp.fields[tag] = r.int_pair_vector()
             continue
         comp.fields[tag] = _value(r, tag)
 

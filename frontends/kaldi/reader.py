@@ -163,6 +163,34 @@ class Reader:
             return v
         return self._text_list().astype(np.int64)
 
+    def int_pair_vector(self) -> np.ndarray:
+        """Kaldi's WriteIntegerPairVector: binary = element size byte, raw int32 count, raw pairs;
+        text = ``[ a,b c,d ]``. Returns an int64 array of shape [count, 2]."""
+        if self.binary:
+            self._need(5)
+            if self.data[self.pos] != 4:
+                raise self.fail(f"expected an int32 pair vector, found element size {self.data[self.pos]}")
+            n = struct.unpack_from("<i", self.data, self.pos + 1)[0]
+            self.pos += 5
+            self._need(8 * n)
+            v = np.frombuffer(self.data, "<i4", 2 * n, self.pos).astype(np.int64).reshape(n, 2)
+            self.pos += 8 * n
+            return v
+        start = self.pos
+        self.expect("[")
+        end = self.data.find(b"]", self.pos)
+        if end < 0:
+            raise self.fail("unterminated [ ... ] list", start)
+        text = self.data[self.pos:end].decode("latin-1")
+        self.pos = end + 1
+        try:
+            pairs = [tuple(int(v) for v in item.split(",")) for item in text.split()]
+        except ValueError:
+            raise self.fail("an integer pair list holds something that is not a pair a,b", start) from None
+        if any(len(p) != 2 for p in pairs):
+            raise self.fail("an integer pair list holds something that is not a pair a,b", start)
+        return np.array(pairs, np.int64).reshape(-1, 2)
+
     def _text_list(self) -> np.ndarray:
         self.expect("[")
         end = self.data.find(b"]", self.pos)

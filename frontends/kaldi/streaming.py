@@ -21,7 +21,7 @@ import numpy as np
 from mo.errors import ConversionError
 from mo.graph import Value
 
-from .chunk import ChunkBuilder, Frames
+from .chunk import ChunkBuilder, Frames, conv_time_offsets
 from .loops import node_dim
 from .nnet3 import Desc
 
@@ -66,6 +66,12 @@ class StreamBuilder:
         comp = self.cb.net.components.get(self.cb.lines[name].attrs.get("component", ""))
         if comp is not None and comp.kind == "TdnnComponent":
             return sorted({int(o) for o in comp.fields.get("TimeOffsets", np.zeros(1))})
+        if comp is not None and comp.kind == "TimeHeightConvolutionComponent":
+            times, req = conv_time_offsets(comp)
+            if times != req:
+                raise ConversionError(f"{self.cb.path}: component {comp.name!r}: the streaming form needs every "
+                                      f"time offset of a TimeHeightConvolution to be required")
+            return times
         return [0]
 
     def _timed_nodes(self) -> set[str]:

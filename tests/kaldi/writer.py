@@ -51,5 +51,17 @@ class KaldiWriter:
             self.out += ("[ " + " ".join(str(int(x)) for x in v) + " ]\n").encode()
         return self
 
+    def int_pair_vector(self, pairs) -> "KaldiWriter":
+        v = np.asarray(pairs, np.int32).reshape(-1, 2)
+        if self.binary:
+            self.out += b"\x04" + struct.pack("<i", len(v)) + v.astype("<i4").tobytes()
+        else:
+            self.out += ("[ " + " ".join(f"{a},{b}" for a, b in v) + " ]\n").encode()
+        return self
+
+    def bool(self, v: bool) -> "KaldiWriter":
+        self.out += (b"T" if v else b"F") + (b"" if self.binary else b" ")
+        return self
+
     def bytes(self) -> bytes:
         return bytes(self.out)
