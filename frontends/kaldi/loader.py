@@ -112,7 +112,7 @@ def load(path: str, options: ConvertOptions) -> Graph:
     for n in keep:
         f: Frames = values[n.name]
         out = builder.rows(f, left, frames - left - right)
-        out = _postprocess(builder, out, n.name, options, net, path)
+        out = _postprocess(builder, out, n.name, options, net.priors, path)
         builder.b.result(out, n.name)
     g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames}
     return g
@@ -126,7 +126,7 @@ def _stream_nnet3(builder: ChunkBuilder, invariant: set[str], keep, left: int, r
     sb = StreamBuilder(builder, invariant)
     values = sb.build([n.name for n in keep], right)
     for n in keep:
-        out = _postprocess(builder, values[n.name], n.name, options, net, path)
+        out = _postprocess(builder, values[n.name], n.name, options, net.priors, path)
         builder.b.result(out, n.name)
     lags = {n.name: sb.lag.get(n.name, 0) for n in keep}
     log.info("kaldi streaming: %d state variables, output lag %s frames", len(sb.history) + (sb.count is not None),
@@ -144,7 +144,7 @@ def _load_sequential(r: Reader, path: str, options: ConvertOptions, g: Graph) ->
     r.token()
     nnet2 = r.peek_token() == "<NumComponents>"
     r.pos = save
-    comps = sequential.read_nnet2(r)[0] if nnet2 else sequential.read_nnet1(r)
+    comps, priors = sequential.read_nnet2(r) if nnet2 else (sequential.read_nnet1(r), None)
     if not comps:
         raise InputError(f"{path}: the network has no components")
     first = comps[0].fields
@@ -169,7 +169,7 @@ def _load_sequential(r: Reader, path: str, options: ConvertOptions, g: Graph) ->
                           f"{right} right); give at least {left + right + 1} frames")
     out = sequential.build(comps, path, g, frames, dim, streaming=options.kaldi_form == "streaming")
     builder = ChunkBuilder(Nnet3([], {}), path, g)
-    value = _postprocess(builder, out.value, "output", options, None, path)
+    value = _postprocess(builder, out.value, "output", options, priors, path)
     builder.b.result(value, "output")
     g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames,
                        "network": "nnet2" if nnet2 else "nnet1"}
@@ -217,7 +217,13 @@ def make_streaming(g: Graph, names: list[str], window: int) -> None:
     g.toposort()
 
 
-def _postprocess(builder: ChunkBuilder, out, name: str, options: ConvertOptions, net: Nnet3, path: str):
+def _postprocess(builder: ChunkBuilder, out, name: str, options: ConvertOptions, priors, path: str):
+    """--remove_output_softmax, then --counts as the old tool applied them.
+
+    Counts C become log priors log(C_i / sum C); they are subtracted from the output, or, when the
+    output is a SoftMax, from its input (the last layer's biases, as the old Model Optimizer
+    did). ``--counts ""`` takes the priors stored in the model (nnet2/nnet3 ``.mdl``).
+    """
     b = builder.b
     if options.remove_output_softmax:
         p = out.producer
@@ -225,14 +231,25 @@ def _postprocess(builder: ChunkBuilder, out, name: str, options: ConvertOptions,
             out = p.inputs[0]
         else:
             log.warning("--remove_output_softmax: output %s does not end in a (Log)Softmax", name)
-    if options.counts:
-        counts = _read_counts(options.counts)
+    if options.counts is not None:
+        if options.counts == "":
+            if priors is None or not np.size(priors):
+                raise OptionError(f'--counts "": {path} stores no priors; give a counts file')
+            counts = np.asarray(priors, np.float64)
+            what = f"{path} <Priors>"
+        else:
+            counts = _read_counts(options.counts)
+            what = f"--counts {options.counts}"
         dim = out.shape[1] if out.shape else None
         if dim is not None and counts.size != dim:
-            raise OptionError(f"--counts {options.counts}: {counts.size} counts for output {name!r} of {dim} values")
+            raise OptionError(f"{what}: {counts.size} counts for output {name!r} of {dim} values")
         counts = np.maximum(counts.astype(np.float64), 1e-20)
-        log_priors = np.log(counts / counts.sum()).astype(np.float32).reshape(1, -1)
-        out = b.op("Subtract", out, b.const(log_priors))
+        log_priors = b.const(np.log(counts / counts.sum()).astype(np.float32).reshape(1, -1))
+        p = out.producer
+        if p is not None and p.op == "SoftMax":
+            out = b.op("SoftMax", b.op("Subtract", p.inputs[0], log_priors), axis=p.attrs["axis"])
+        else:
+            out = b.op("Subtract", out, log_priors)
     return out
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import mo
-from mo.errors import UnsupportedOpsError
+from mo.errors import OptionError, UnsupportedOpsError
 
 from ..runtime import ov_infer
 from .writer import KaldiWriter
@@ -298,3 +298,41 @@ def test_nnet1_cnn_binary_text_reference(tmp_path):
     x = RNG.standard_normal((12, 8)).astype(np.float32)
     np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], nnet1_cnn_reference(x),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_counts_and_remove_output_softmax(tmp_path):
+    """--counts C: log priors log(C / sum C) are subtracted before the final SoftMax (from the last
+    layer's biases, as the old tool did); with --remove_output_softmax the output is the logits minus
+    them. --counts "" takes the priors stored after an nnet2 network in a .mdl."""
+    x = RNG.standard_normal((30, 13)).astype(np.float32)
+    h = (splice(x, SPLICE) + SHIFT) * SCALE
+    logits = (1 / (1 + np.exp(-(h @ W1.T + B1)))) @ W2.T + B2
+    counts = np.arange(1, 11, dtype=np.float64) * 7
+    log_prior = np.log(counts / counts.sum())
+    (tmp_path / "counts").write_text("[ " + " ".join(str(int(c)) for c in counts) + " ]\n")
+    path = tmp_path / "nnet1.bin"
+    path.write_bytes(nnet1(True))
+
+    def run(**kw):
+        g = mo.convert(path, input="input[30,13]", framework="kaldi", **kw)
+        return ov_infer(mo.save(g, tmp_path / str(len(list(tmp_path.iterdir()))) / "m.xml").xml, {"input": x})["output"]
+
+    np.testing.assert_allclose(run(remove_output_softmax=True), logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(run(counts=str(tmp_path / "counts")), softmax(logits - log_prior), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(run(counts=str(tmp_path / "counts"), remove_output_softmax=True),
+                               logits - log_prior, rtol=1e-5, atol=1e-5)
+    # nnet2 .mdl: TransitionModel (skipped), network, priors
+    mdl = tmp_path / "final.mdl"
+    prior_vec = counts / counts.sum()
+    w = KaldiWriter(True).token("<TransitionModel>").token("<Topology>").token("</Topology>")
+    w.token("</TransitionModel>")
+    body = nnet2(True)[2:]
+    priors = KaldiWriter(True).vector(np.resize(prior_vec, 8)).bytes()[2:]
+    mdl.write_bytes(w.bytes() + body + priors)
+    g = mo.convert(mdl, input="input[30,13]", framework="kaldi", counts="", remove_output_softmax=True)
+    got = ov_infer(mo.save(g, tmp_path / "mdl" / "m.xml").xml, {"input": x})["output"]
+    ref = np.log(nnet2_reference(x)) - np.log(np.resize(prior_vec, 8) / np.resize(prior_vec, 8).sum())
+    np.testing.assert_allclose(got - got[:, :1], ref - ref[:, :1], rtol=1e-4, atol=1e-4)
+    with pytest.raises(OptionError, match="stores no priors"):
+        mo.convert(path, framework="kaldi", counts="")
