@@ -20,6 +20,7 @@ component maps each frame on its own. Formulas (test-time):
     Copy (1-based indexes)                    y = x[:, idx - 1]
     Dropout / DropoutComponent                y = x
     LstmProjected                             recurrent.py
+    Parallel (nested networks N_1..N_k)       y = [N_1(x[:, cols_1]), ..., N_k(x[:, cols_k])], frames aligned
     Convolutional (nnet1; patch dim d, step s, stride S, K = in/S splices, P = 1 + (S-d)/s patches)
         y[:, p*F:(p+1)*F] = [x[:, p*s + k*S + j] for k < K, j < d] Filters^T + Bias
     MaxPooling (nnet1; size n, step s, stride S; pools q = 0 .. 1 + (in/S - n)/s - 1)
@@ -38,14 +39,15 @@ from .reader import Reader
 
 NNET1_NO_DATA = {"Sigmoid", "Tanh", "Softmax", "Dropout"}
 NNET1_KNOWN = NNET1_NO_DATA | {"AffineTransform", "LinearTransform", "Splice", "AddShift", "Rescale", "Copy",
-                               "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent"}
+                               "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent",
+                               "ParallelComponent"}
 NNET1_TAGGED = {"ConvolutionalComponent", "MaxPoolingComponent"}  # <Tag> value pairs, read generically
 NNET1_ALIASES = {"LstmProjectedStreams": "LstmProjected"}
 LSTM_TAGS = {"<CellDim>", "<LearnRateCoef>", "<BiasLearnRateCoef>", "<CellClip>", "<DiffClip>", "<CellDiffClip>",
              "<GradClip>", "<ClipGradient>"}
 
 
-def read_nnet1(r: Reader) -> list[Component]:
+def read_nnet1(r: Reader, prefix: str = "") -> list[Component]:
     r.expect("<Nnet>")
     comps: list[Component] = []
     while True:
@@ -60,7 +62,7 @@ def read_nnet1(r: Reader) -> list[Component]:
         if not (tok.startswith("<") and tok.endswith(">")):
             raise r.fail(f"expected an nnet1 component marker, found {tok[:40]!r}", start)
         kind = NNET1_ALIASES.get(tok[1:-1], tok[1:-1])
-        comp = Component(f"{kind.lower()}{len(comps)}", kind, where=r.where(start))
+        comp = Component(f"{prefix}{kind.lower()}{len(comps)}", kind, where=r.where(start))
         comp.fields["OutputDim"], comp.fields["InputDim"] = r.int32(), r.int32()
         if kind in ("AffineTransform", "LinearTransform"):
             while r.peek_char() == "<" and r.peek_token() in ("<LearnRateCoef>", "<BiasLearnRateCoef>",
@@ -89,6 +91,15 @@ def read_nnet1(r: Reader) -> list[Component]:
             comp.fields["Bias"] = r.vector()
             comp.fields["PeepholeI"], comp.fields["PeepholeF"] = r.vector(), r.vector()
             comp.fields["PeepholeO"], comp.fields["WRM"] = r.vector(), r.matrix()
+        elif kind == "ParallelComponent":  # nested networks side by side on consecutive input columns
+            r.expect("<NestedNnetCount>")
+            nested = []
+            for i in range(r.int32()):
+                r.expect("<NestedNnet>")
+                r.int32()
+                nested.append(read_nnet1(r, f"{comp.name}/{i}/"))
+            r.expect("</ParallelComponent>")
+            comp.fields["Nested"] = nested
         elif kind in NNET1_TAGGED:
             from .nnet3 import _value
             while r.peek_char() == "<" and r.peek_token() not in ("<!EndOfComponent>", "</Nnet>"):
@@ -128,7 +139,7 @@ NNET2_IDENTITY = {"DropoutComponent", "AdditiveNoiseComponent"}
 SUPPORTED = {
     # nnet1
     "AffineTransform", "LinearTransform", "Sigmoid", "Tanh", "Softmax", "Dropout", "Splice", "AddShift",
-    "Rescale", "Copy", "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent",
+    "Rescale", "Copy", "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent", "ParallelComponent",
     # nnet2
     "SpliceComponent", "AffineComponent", "AffineComponentPreconditioned", "AffineComponentPreconditionedOnline",
     "FixedAffineComponent", "FixedLinearComponent", "PnormComponent", "NormalizeComponent", "SoftmaxComponent",
@@ -152,6 +163,9 @@ def context(comps: list[Component]) -> tuple[int, int]:
         if c.kind in ("Splice", "SpliceComponent"):
             offs = splice_offsets(c)
             left, right = left - min(offs), right + max(offs)
+        elif c.kind == "ParallelComponent":
+            inner = [context(n) for n in c.fields["Nested"]]
+            left, right = left + max(i[0] for i in inner), right + max(i[1] for i in inner)
     return left, right
 
 
@@ -159,7 +173,7 @@ def build(comps: list[Component], path: str, graph: Graph, frames: int, input_di
           streaming: bool = False) -> Frames:
     missing: dict[str, int] = {}
     examples: dict[str, str] = {}
-    for c in comps:
+    for c in _flatten(comps):
         if c.kind not in SUPPORTED:
             missing[c.kind] = missing.get(c.kind, 0) + 1
             examples.setdefault(c.kind, f"{c.name} at {c.where}")
@@ -173,6 +187,22 @@ def build(comps: list[Component], path: str, graph: Graph, frames: int, input_di
         b.name_hint = c.name
         x = _apply(cb, c, x, path, streaming)
     return x
+
+
+def _flatten(comps: list[Component]) -> list[Component]:
+    out = []
+    for c in comps:
+        out.append(c)
+        if c.kind == "ParallelComponent":
+            for nested in c.fields["Nested"]:
+                out.extend(_flatten(nested))
+    return out
+
+
+def _input_dim(comps: list[Component], where: str) -> int:
+    if not comps or "InputDim" not in comps[0].fields:
+        raise ConversionError(f"{where}: a nested network without components")
+    return int(comps[0].fields["InputDim"])
 
 
 def _vec(a: np.ndarray) -> np.ndarray:
@@ -215,6 +245,22 @@ def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str, streaming: bool
         if "BiasParams" in f and f["BiasParams"].size:
             y = b.op("Add", y, b.const(_vec(f["BiasParams"])))
         return same(y)
+    if k == "ParallelComponent":
+        outs, start = [], 0
+        for nested in f["Nested"]:
+            dim = _input_dim(nested, where)
+            y = Frames(cb._slice(x.value, start, start + dim, axis=1), x.t0, x.n)
+            start += dim
+            for c2 in nested:
+                b.name_hint = c2.name
+                y = _apply(cb, c2, y, path, streaming)
+            outs.append(y)
+        if start != x.value.shape[1]:
+            raise ConversionError(f"{where}: nested networks read {start} columns of {x.value.shape[1]}")
+        t0, t1 = max(o.t0 for o in outs), min(o.t0 + o.n for o in outs)
+        if t1 <= t0:
+            raise ConversionError(f"{where}: the chunk has too few frames for the nested networks' context")
+        return Frames(b.op("Concat", *[cb.rows(o, t0, t1 - t0) for o in outs], axis=1), t0, t1 - t0)
     if k == "LstmProjected":
         from .recurrent import lstm_projected
         return lstm_projected(cb, c, x, streaming, where, warmup=getattr(cb, "warmup_steps", 0))

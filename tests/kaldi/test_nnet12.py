@@ -11,6 +11,7 @@ hint; rtol 1e-5, atol 1e-6):
                      r(-1) = c(-1) = 0 at the first frame of the chunk
     Convolutional    patch p (of P) = columns p*step + k*stride + j (splice k, j < patch dim) times Filters^T + Bias
     MaxPooling       pool q = max over patches q*step .. q*step+size-1 (each `stride` columns wide)
+    Parallel         [N_1(x[:, :6]), N_2(x[:, 6:])] with nested networks N_i, on the frames both have
 """
 from __future__ import annotations
 
@@ -336,3 +337,44 @@ def test_counts_and_remove_output_softmax(tmp_path):
     np.testing.assert_allclose(got - got[:, :1], ref - ref[:, :1], rtol=1e-4, atol=1e-4)
     with pytest.raises(OptionError, match="stores no priors"):
         mo.convert(path, framework="kaldi", counts="")
+
+
+PA, PAB = RNG.standard_normal((4, 18)).astype(np.float32) * 0.3, RNG.standard_normal(4).astype(np.float32)
+PB_, PBB = RNG.standard_normal((3, 4)).astype(np.float32) * 0.5, RNG.standard_normal(3).astype(np.float32)
+PO, POB = RNG.standard_normal((3, 7)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+
+def nnet1_parallel(binary: bool) -> bytes:
+    w = KaldiWriter(binary).token("<Nnet>")
+    w.token("<ParallelComponent>").int32(7).int32(10).token("<NestedNnetCount>").int32(2)
+    w.token("<NestedNnet>").int32(1).token("<Nnet>")
+    w.token("<Splice>").int32(18).int32(6).int_vector([-1, 0, 1]).token("<!EndOfComponent>")
+    w.token("<AffineTransform>").int32(4).int32(18).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(PA).vector(PAB)
+    w.token("<!EndOfComponent>").token("<Sigmoid>").int32(4).int32(4).token("<!EndOfComponent>").token("</Nnet>")
+    w.token("<NestedNnet>").int32(2).token("<Nnet>")
+    w.token("<AffineTransform>").int32(3).int32(4).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(PB_).vector(PBB)
+    w.token("<!EndOfComponent>").token("<Tanh>").int32(3).int32(3).token("<!EndOfComponent>").token("</Nnet>")
+    w.token("</ParallelComponent>").token("<!EndOfComponent>")
+    w.token("<AffineTransform>").int32(3).int32(7).token("<LearnRateCoef>").float(1.0)
+    w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(PO).vector(POB)
+    w.token("<!EndOfComponent>").token("<Softmax>").int32(3).int32(3).token("<!EndOfComponent>")
+    return w.token("</Nnet>").bytes()
+
+
+def test_nnet1_parallel_component(tmp_path):
+    irs = []
+    for binary in (True, False):
+        path = tmp_path / f"par{'.bin' if binary else '.txt'}"
+        path.write_bytes(nnet1_parallel(binary))
+        graph = mo.convert(path, input="input[15,10]", framework="kaldi")
+        assert (graph.meta["kaldi"]["left_context"], graph.meta["kaldi"]["right_context"]) == (1, 1)
+        graph.name = "par"
+        irs.append(mo.save(graph, tmp_path / ("b" if binary else "t") / "m.xml"))
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((15, 10)).astype(np.float32)
+    a = 1 / (1 + np.exp(-(splice(x[:, :6], [-1, 0, 1]) @ PA.T + PAB)))
+    c = np.tanh(x[1:-1, 6:] @ PB_.T + PBB)
+    want = softmax(np.concatenate([a, c], axis=1) @ PO.T + POB)
+    np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], want, rtol=1e-5, atol=1e-6)
