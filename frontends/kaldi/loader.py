@@ -108,14 +108,37 @@ def load(path: str, options: ConvertOptions) -> Graph:
                           f"{right} right); give at least {left + right + 1} frames")
     log.info("kaldi chunk: %d frames in, context %d left / %d right, %d frames out", frames, left, right,
              frames - left - right)
+    factor = _subsampling_factor(path)
     values = builder.build({name: 1 for name in invariant}, frames)
     for n in keep:
         f: Frames = values[n.name]
         out = builder.rows(f, left, frames - left - right)
+        if factor > 1:
+            b = builder.b
+            out = b.op("Slice", out, b.const(np.array([0], np.int64)), b.const(np.array([frames], np.int64)),
+                       b.const(np.array([factor], np.int64)), b.const(np.array([0], np.int64)))
         out = _postprocess(builder, out, n.name, options, net.priors, path)
         builder.b.result(out, n.name)
     g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames}
+    if factor > 1:
+        g.meta["kaldi"]["frame_subsampling_factor"] = factor
     return g
+
+
+def _subsampling_factor(path: str) -> int:
+    """Kaldi keeps a chain model's frame subsampling factor next to it, in ``frame_subsampling_factor``
+    (the .mdl does not store it); 1 when that file is absent."""
+    p = Path(path).absolute().parent / "frame_subsampling_factor"
+    if not p.is_file():
+        return 1
+    try:
+        factor = int(p.read_text().split()[0])
+    except (ValueError, IndexError, OSError):
+        raise InputError(f"{p}: expected one positive integer") from None
+    if factor < 1:
+        raise InputError(f"{p}: expected one positive integer, found {factor}")
+    log.info("kaldi: frame_subsampling_factor %d (from %s): every %d-th output frame", factor, p, factor)
+    return factor
 
 
 def _stream_nnet3(builder: ChunkBuilder, invariant: set[str], keep, left: int, right: int,

@@ -44,6 +44,19 @@ def test_real_tdnn_reproduces_kaldi(name, tmp_path):
     assert np.abs(got - ref).max() <= 1e-4
 
 
+def test_frame_subsampling_factor_file_next_to_the_model(tmp_path):
+    """A chain model directory's frame_subsampling_factor (3) makes the chunk output every 3rd frame:
+    rows left, left+3, ... are then exactly Kaldi's output rows."""
+    x, iv, ref = _io()
+    (tmp_path / "final.mdl").symlink_to(DATA / "final.mdl")
+    (tmp_path / "frame_subsampling_factor").write_text("3\n")
+    graph = mo.convert(tmp_path / "final.mdl", input=f"input[{len(x)},80]")
+    assert graph.meta["kaldi"]["frame_subsampling_factor"] == 3
+    out = ov_infer(mo.save(graph, tmp_path / "ir" / "m.xml").xml, {"input": x, "ivector": iv})["output"]
+    assert out.shape == (7, 5736)
+    assert np.abs(out[:len(ref)] - ref).max() <= 1e-4
+
+
 def test_cli_detects_kaldi_by_header(tmp_path):
     res = CliRunner().invoke(cli, ["convert", str(DATA / "final.mdl"), "--output_dir", str(tmp_path)])
     assert res.exit_code == 0, res.output
