@@ -2,5 +2,6 @@
 from . import core, elementwise, movement, nn, reduce  # noqa: F401
 from . import attention, detection, indexing, math_ext, normalization  # noqa: F401
 from . import tf_extra  # noqa: F401  (after the families: declares only what they lack)
+from . import mxnet_extra  # noqa: F401  (declares only what the families lack)
 from . import fusion_structural  # noqa: F401
 from . import stateful  # noqa: F401

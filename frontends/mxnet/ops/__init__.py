@@ -1,2 +1,2 @@
 """MXNet op converters, one module per family; importing this package registers them."""
-from . import detection, elementwise, nn, rnn, tensor  # noqa: F401
+from . import contrib, detection, elementwise, nn, rnn, tensor  # noqa: F401

@@ -20,9 +20,6 @@ def _binary(g, kind: str, a, b):
     if kind in _ARITH:
         if kind == "hypot":
             return g.op("Sqrt", g.op("Add", g.op("Multiply", a, a), g.op("Multiply", b, b)))
-        if kind == "mod" and a.etype in ("f32", "f16", "f64"):
-            # MXNet's mod keeps the dividend's sign (C fmod)
-            return g.op("Mod", a, b)
         return g.op(_ARITH[kind], a, b)
     if kind in _COMPARE:
         return g.op("Convert", g.op(_COMPARE[kind], a, b), destination_type=a.etype)
@@ -34,11 +31,10 @@ def _binary(g, kind: str, a, b):
 
 
 def _register_binaries() -> None:
-    kinds = list(_ARITH) + list(_COMPARE) + list(_LOGICAL)
-    for kind in kinds:
-        names = [f"broadcast_{kind}", f"_{kind}", f"elemwise_{kind}"]
-        if kind in _COMPARE or kind in _LOGICAL:
-            names.append(f"_{kind}")
+    for kind in list(_ARITH) + list(_COMPARE) + list(_LOGICAL):
+        names = [f"broadcast_{kind}", f"_{kind}"]
+        if kind in ("add", "sub", "mul", "div"):
+            names.append(f"elemwise_{kind}")
 
         def conv(g, a, b, kind=kind):
             return _binary(g, kind, a, b)
@@ -56,7 +52,7 @@ def _scalar(g, x, scalar, is_int=None):
 
 
 def _register_scalars() -> None:
-    for kind in list(_ARITH) + list(_COMPARE) + list(_LOGICAL):
+    for kind in [k for k in list(_ARITH) + list(_COMPARE) + list(_LOGICAL) if k not in ("add", "sub")]:
         def conv(g, x, *, scalar=0.0, is_int=None, kind=kind):
             return _binary(g, kind, x, _scalar(g, x, scalar))
 
@@ -64,7 +60,7 @@ def _register_scalars() -> None:
             return _binary(g, kind, _scalar(g, x, scalar), x)
 
         mxnet_ops.add([f"_{kind}_scalar"], conv)
-        if kind in ("minus", "sub", "div", "power", "mod"):
+        if kind in ("minus", "div", "power", "mod"):
             mxnet_ops.add([f"_r{kind}_scalar"], rconv)
 
 
@@ -204,9 +200,10 @@ _register_reductions()
 @mxnet_ops.op("norm")
 def norm(g, x, *, ord=2, axis=None, keepdims=False, out_dtype=None):
     axes = _reduce_axes(g, x, axis, False)
-    if ord == 1:
-        return g.op("ReduceL1", x, g.i64(axes), keep_dims=bool(keepdims))
-    return g.op("ReduceL2", x, g.i64(axes), keep_dims=bool(keepdims))
+    y = g.op("ReduceL1" if ord == 1 else "ReduceL2", x, g.i64(axes), keep_dims=bool(keepdims))
+    if not keepdims and len(axes) == g.rank(x):   # MXNet gives shape (1,), not a scalar
+        y = g.op("Reshape", y, g.i64([1]), special_zero=False)
+    return y
 
 
 @mxnet_ops.op(["argmax", "argmin"])

@@ -432,12 +432,12 @@ def crop(g, x, like=None, *, num_args=1, offset=(0, 0), h_w=(0, 0), center_crop=
 
 @mxnet_ops.op("depth_to_space")
 def depth_to_space(g, x, *, block_size):
-    return g.op("DepthToSpace", x, block_size=int(block_size), mode="depth_first")
+    return g.op("DepthToSpace", x, block_size=int(block_size), mode="blocks_first")
 
 
 @mxnet_ops.op("space_to_depth")
 def space_to_depth(g, x, *, block_size):
-    return g.op("SpaceToDepth", x, block_size=int(block_size), mode="depth_first")
+    return g.op("SpaceToDepth", x, block_size=int(block_size), mode="blocks_first")
 
 
 @mxnet_ops.op("Cast")

@@ -19,8 +19,13 @@ def normal(*shape, scale=1.0):
     return (RNG.standard_normal(shape) * scale).astype(np.float32)
 
 
-def case(name, sym, inputs, args=None, aux=None, tol=1e-5):
+REFERENCE = {}   # case -> the symbol whose outputs serve as reference, when mxnet cannot run the case itself
+
+
+def case(name, sym, inputs, args=None, aux=None, tol=1e-5, reference=None):
     CASES.append((name, sym, inputs, args or {}, aux or {}, tol))
+    if reference is not None:
+        REFERENCE[name] = reference
 
 
 def data(name="data"):
@@ -175,6 +180,132 @@ case("box_nms", S.contrib.box_nms(d, overlap_thresh=0.3, valid_thresh=0.2, coord
 case("box_nms_force", S.contrib.box_nms(d, overlap_thresh=0.3, coord_start=2, score_index=1, id_index=0,
                                         force_suppress=True), {"data": nms_in})
 
+
+# ---- more shape and indexing ops
+x134 = normal(1, 3, 1)
+case("reshape_like", S.reshape_like(d, S.var("like")), {"data": x5, "like": normal(6, 20)})
+case("swapaxis", S.SwapAxis(d, dim1=1, dim2=3), {"data": x5})
+case("repeat_axis", S.repeat(d, repeats=2, axis=1), {"data": x5})
+case("repeat_flat", S.repeat(d, repeats=3), {"data": normal(2, 3)})
+case("reverse", S.reverse(d, axis=(1, 3)), {"data": x5})
+case("pick", S.pick(d, S.var("idx"), axis=1), {"data": normal(3, 4), "idx": np.array([0, 3, 1], np.float32)})
+case("broadcast_to", S.broadcast_to(d, shape=(2, 0, 4)), {"data": x134})
+case("broadcast_like", S.broadcast_like(d, S.var("like")), {"data": x134, "like": normal(2, 3, 5)})
+case("broadcast_axis", S.broadcast_axis(d, axis=(0, 2), size=(2, 4)), {"data": x134})
+case("cast_int32", S.Cast(d * 3, dtype="int32"), {"data": xa})
+case("one_hot", S.one_hot(d, depth=5, on_value=2.0, off_value=-1.0), {"data": np.array([[0, 4], [2, 1]], np.float32)})
+case("argmax", S.argmax(d, axis=1), {"data": x5})
+case("argmin_keepdims", S.argmin(d, axis=2, keepdims=True), {"data": x5})
+case("argmax_channel", S.argmax_channel(d), {"data": normal(3, 6)})
+case("topk_both", S.topk(d, axis=1, k=2, ret_typ="both"), {"data": x5})
+case("topk_value_ascend", S.topk(d, axis=-1, k=3, ret_typ="value", is_ascend=True), {"data": x5})
+case("topk_indices", S.topk(d, axis=2, k=1), {"data": x5})
+case("dot_2d", S.dot(a, bb, transpose_b=True), {"a": normal(3, 4), "b": normal(5, 4)}, tol=1e-4)
+case("dot_3d", S.dot(a, bb), {"a": normal(2, 3, 4), "b": normal(4, 5)}, tol=1e-4)
+case("batch_dot", S.batch_dot(a, bb, transpose_a=True), {"a": normal(2, 4, 3), "b": normal(2, 4, 5)}, tol=1e-4)
+case("split_v2", S.split_v2(d, indices_or_sections=(1, 3), axis=2), {"data": x5})
+case("depth_to_space", S.depth_to_space(d, block_size=2), {"data": normal(1, 8, 2, 3)})
+case("space_to_depth", S.space_to_depth(d, block_size=2), {"data": normal(1, 2, 4, 6)})
+case("shape_array", S.shape_array(d), {"data": x5})
+case("expand_dims_neg", S.expand_dims(d, axis=-1), {"data": x5})
+case("squeeze_all", S.squeeze(d), {"data": normal(1, 3, 1, 2)})
+case("concat_neg", S.concat(a, bb, dim=-1), {"a": x5, "b": x5})
+case("where_vector", S.where(S.var("c"), a, bb), {"c": np.array([1, 0], np.float32), "a": normal(2, 3),
+                                                   "b": normal(2, 3)})
+case("take_wrap", S.take(d, S.var("idx"), axis=0, mode="wrap"), {"data": normal(4, 3),
+                                                                  "idx": np.array([5, -1, 2], np.float32)})
+case("arange", S.broadcast_add(S.arange(start=1, stop=7, step=1.5), d), {"data": normal(2, 4)})
+case("zeros_ones_full", S.zeros(shape=(2, 4)) + S.ones(shape=(2, 4)) * S.full(shape=(2, 4), val=3.0) + d,
+     {"data": normal(2, 4)})
+case("deconv_target", S.Deconvolution(d, S.var("w"), kernel=(4, 4), stride=(2, 2), num_filter=2,
+                                      target_shape=(8, 8), no_bias=True), {"data": normal(1, 3, 4, 4)},
+     {"w": normal(3, 2, 4, 4)},
+     # MKL-DNN in mxnet 1.9.1 refuses target_shape; MXNet documents it as the pads that reach the
+     # target: (4 - 1) * 2 + 4 - 8 = 2 -> pad 1 on each side
+     reference=S.Deconvolution(d, S.var("w"), kernel=(4, 4), stride=(2, 2), num_filter=2, pad=(1, 1), no_bias=True))
+case("conv3d", S.Convolution(d, S.var("w"), kernel=(2, 3, 3), num_filter=2, pad=(0, 1, 1), no_bias=True),
+     {"data": normal(1, 2, 3, 5, 5)}, {"w": normal(2, 2, 2, 3, 3)})
+case("pool_max_1d", S.Pooling(d, kernel=(3,), stride=(2,), pool_type="max"), {"data": normal(2, 3, 9)})
+case("pool_avg_3d", S.Pooling(d, kernel=(2, 2, 2), stride=(2, 2, 2), pool_type="avg"), {"data": normal(1, 2, 4, 4, 4)})
+case("upsampling_bilinear", S.UpSampling(d, S.var("w"), scale=2, sample_type="bilinear", num_filter=3),
+     {"data": normal(1, 3, 4, 4)}, {"w": normal(3, 1, 4, 4)})
+case("upsampling_nearest_multi", S.UpSampling(a, bb, scale=2, sample_type="nearest", num_args=2),
+     {"a": normal(1, 2, 4, 4), "b": normal(1, 3, 2, 2)})
+case("bilinear_resize_like", S.contrib.BilinearResize2D(d, S.var("like"), mode="like"),
+     {"data": x4, "like": normal(1, 1, 11, 5)}, tol=1e-4)
+case("bilinear_resize_scale", S.contrib.BilinearResize2D(d, scale_height=1.5, scale_width=0.5), {"data": x4}, tol=1e-4)
+case("lrn", S.LRN(d, nsize=3, alpha=1e-2, beta=0.75, knorm=2.0), {"data": x4})
+case("groupnorm", S.GroupNorm(d, S.var("g"), S.var("b"), num_groups=3), {"data": normal(2, 6, 4, 4)},
+     {"g": None, "b": None}, tol=1e-4)
+case("hard_sigmoid", S.hard_sigmoid(d, alpha=0.3, beta=0.4), {"data": xa})
+case("rrelu", S.LeakyReLU(d, act_type="rrelu")[0], {"data": xa})   # output 1 (the mask) is undefined at inference
+case("softmax_temperature", S.softmax(d, axis=-1, temperature=2.0), {"data": xa})
+for name in ("exp", "abs", "negative", "floor", "ceil", "round", "rint", "fix", "trunc", "sign", "sin", "cos",
+             "tan", "arctan", "sinh", "cosh", "arcsinh", "erf", "square", "reciprocal", "relu", "sigmoid",
+             "tanh", "softsign", "log_sigmoid", "mish", "logical_not"):
+    if hasattr(S, name):
+        case(f"unary_{name}", getattr(S, name)(d), {"data": xa + 0.1}, tol=1e-5)
+xp = np.abs(xa) + 0.2
+for name in ("log", "sqrt", "rsqrt", "cbrt", "log1p", "expm1", "log2", "log10", "arcsin", "arccos", "arctanh"):
+    case(f"unary_{name}", getattr(S, name)(d), {"data": xp / 4 if name in ("arcsin", "arccos", "arctanh") else xp},
+         tol=1e-5)
+case("unary_arccosh", S.arccosh(d), {"data": xp + 1})
+case("norm_l1", S.norm(d, ord=1, axis=1), {"data": x5}, tol=1e-5)
+case("norm_l2_all", S.norm(d), {"data": x5}, tol=1e-5)
+case("min_axis", S.min(d, axis=1), {"data": x5})
+case("prod_keepdims", S.prod(d, axis=2, keepdims=True), {"data": x5})
+case("broadcast_mod", S.broadcast_mod(a, bb), {"a": xa * 3, "b": np.abs(xb1) + 0.5})
+case("mod_scalar", d % 1.5, {"data": xa * 3})
+case("rpower_scalar", 2.0 ** d, {"data": xa})
+case("minimum_scalar", S.minimum(d, 0.2), {"data": xa})
+case("equal_scalar", S.round(d) == 1.0, {"data": xa * 2})
+case("logical_and", S.broadcast_logical_and(a > 0, bb > 0), {"a": xa, "b": xb})
+case("logical_or_xor", S.broadcast_logical_or(a > 0, bb > 0) + S.broadcast_logical_xor(a > 0, bb > 0) * 2,
+     {"a": xa, "b": xb})
+case("not_equal_greater_equal", S.broadcast_not_equal(S.round(a), S.round(bb)) + S.broadcast_greater_equal(a, bb),
+     {"a": xa, "b": xb})
+case("hypot", S.broadcast_hypot(a, bb), {"a": xa, "b": xb1})
+
+# ---- contrib and vision
+feat8 = normal(2, 3, 8, 8)
+rois = np.array([[0, 1, 1, 6, 5], [1, 0, 2, 7, 7], [0, 3, 0, 9, 4]], np.float32)
+case("roi_pooling", S.ROIPooling(d, S.var("rois"), pooled_size=(2, 3), spatial_scale=0.5),
+     {"data": feat8, "rois": rois})
+case("roi_align", S.contrib.ROIAlign(d, S.var("rois"), pooled_size=(2, 2), spatial_scale=0.5, sample_ratio=2),
+     {"data": feat8, "rois": rois}, tol=1e-4)
+case("roi_align_aligned", S.contrib.ROIAlign(d, S.var("rois"), pooled_size=(3, 2), spatial_scale=0.5, sample_ratio=2,
+                                             aligned=True), {"data": feat8, "rois": rois}, tol=1e-4)
+case("adaptive_avg_pool", S.contrib.AdaptiveAvgPooling2D(d, output_size=(3, 4)), {"data": normal(1, 2, 10, 7)})
+case("adaptive_avg_pool_global", S.contrib.AdaptiveAvgPooling2D(d), {"data": normal(1, 2, 5, 7)})
+case("sync_batchnorm", S.contrib.SyncBatchNorm(d, S.var("g"), S.var("be"), S.var("m"), S.var("v"), fix_gamma=False,
+                                                 key="sbn"),
+     {"data": x4}, bn_args, bn_aux)
+case("div_sqrt_dim", S.contrib.div_sqrt_dim(d), {"data": x5})
+case("arange_like", S.contrib.arange_like(d, start=2.0, step=0.5) + d, {"data": normal(2, 3)})
+case("arange_like_axis", S.broadcast_add(S.contrib.arange_like(d, axis=1), d), {"data": normal(2, 3)})
+case("quadratic", S.contrib.quadratic(d, a=1.5, b=-2.0, c=0.5), {"data": xa})
+case("smooth_l1", S.smooth_l1(d, scalar=1.5), {"data": xa})
+case("gemm2", S.linalg.gemm2(a, bb, transpose_b=True, alpha=0.5), {"a": normal(2, 3, 4), "b": normal(2, 5, 4)},
+     tol=1e-4)
+case("amp_cast", S.Cast(S.amp_cast(d, dtype="float16"), dtype="float32"), {"data": xa}, tol=1e-3)
+theta = np.array([[0.9, 0.1, 0.05, -0.1, 1.1, -0.05], [1.2, 0, 0.1, 0, 0.8, 0.2]], np.float32)
+case("grid_affine_sampler", S.BilinearSampler(d, S.GridGenerator(S.var("theta"), transform_type="affine",
+                                                                  target_shape=(5, 6))),
+     {"data": feat8, "theta": theta}, tol=1e-4)
+case("grid_warp_sampler", S.BilinearSampler(d, S.GridGenerator(S.var("flow"), transform_type="warp")),
+     {"data": feat8, "flow": normal(2, 2, 8, 8)}, tol=1e-4)
+case("spatial_transformer", S.SpatialTransformer(d, S.var("loc"), target_shape=(6, 5), transform_type="affine",
+                                                 sampler_type="bilinear"),
+     {"data": feat8, "loc": theta}, tol=1e-4)
+seq = normal(4, 2, 3)
+lens = np.array([2, 4], np.float32)
+case("sequence_mask", S.SequenceMask(d, S.var("len"), use_sequence_length=True, value=-1.0),
+     {"data": seq, "len": lens})
+case("sequence_last", S.SequenceLast(d, S.var("len"), use_sequence_length=True), {"data": seq, "len": lens})
+case("sequence_last_plain", S.SequenceLast(d), {"data": seq})
+case("sequence_reverse", S.SequenceReverse(d, S.var("len"), use_sequence_length=True), {"data": seq, "len": lens})
+case("sequence_reverse_plain", S.SequenceReverse(d), {"data": seq})
+
 # ---- recurrent
 T, N, I, H = 5, 2, 4, 3
 
@@ -207,13 +338,18 @@ rnn_case("rnn_tanh", "rnn_tanh", 1, False, 1)
 def main(out):
     manifest = []
     for name, sym, inputs, args, aux, tol in CASES:
+        print(name, flush=True)
         arg_names = sym.list_arguments()
+        if any(v is None for v in args.values()):   # parameter shapes from mxnet's inference
+            shapes, _, _ = sym.infer_shape_partial(**{n: v.shape for n, v in inputs.items()})
+            args = {k: (normal(*shapes[arg_names.index(k)]) if v is None else v) for k, v in args.items()}
         feed = {k: mx.nd.array(v) for k, v in {**inputs, **args}.items()}
         for k in arg_names:   # loss-layer labels: zeros (inference ignores them)
             if k not in feed:
                 shapes, _, _ = sym.infer_shape_partial(**{n: v.shape for n, v in inputs.items()})
                 feed[k] = mx.nd.zeros(shapes[arg_names.index(k)])
-        exe = sym.bind(mx.cpu(), args={k: feed[k] for k in arg_names},
+        run = REFERENCE.get(name, sym)
+        exe = run.bind(mx.cpu(), args={k: feed[k] for k in arg_names},
                        aux_states={k: mx.nd.array(aux[k]) for k in sym.list_auxiliary_states()}, grad_req="null")
         outs = [o.asnumpy() for o in exe.forward(is_train=False)]
         sym.save(f"{out}/{name}-symbol.json")

@@ -1,0 +1,31 @@
+"""Ops the MXNet frontend needs that no other family declares: AdaptiveAvgPool and
+AdaptiveMaxPool (opset8). Declared only when absent, so a family module's declaration wins."""
+from __future__ import annotations
+
+from ..opset import OPS, OpError, op
+
+
+def _adaptive_shape(ins):
+    x, size = ins
+    if size.const is None:
+        raise OpError("the output size (input 1) must be a constant")
+    out = [int(v) for v in size.const.numpy().reshape(-1)]
+    if x.shape is None:
+        return None
+    if len(x.shape) != len(out) + 2:
+        raise OpError(f"data of shape {list(x.shape)} takes {len(x.shape) - 2} output sizes, got {out}")
+    return (x.shape[0], x.shape[1], *out)
+
+
+if "AdaptiveAvgPool" not in OPS:
+    @op("AdaptiveAvgPool", "opset8", inputs=(2, 2))
+    def adaptive_avg_pool(ins, a):
+        """Mean over bins: output index i of an axis of size L into n covers [floor(i*L/n), ceil((i+1)*L/n))."""
+        return [(ins[0].etype, _adaptive_shape(ins))]
+
+if "AdaptiveMaxPool" not in OPS:
+    @op("AdaptiveMaxPool", "opset8", {"index_element_type": ("etype", "i64")}, inputs=(2, 2))
+    def adaptive_max_pool(ins, a):
+        """Max over the same bins as AdaptiveAvgPool; output 1 holds the maxima's flat spatial indices."""
+        shape = _adaptive_shape(ins)
+        return [(ins[0].etype, shape), (a["index_element_type"], shape)]
