@@ -1,34 +1,41 @@
-"""Activation and normalization patterns fused into single OpenVINO ops.
+"""Activation patterns written out of elementary ops, fused into the single OpenVINO op.
 
-Rules (x any f32 tensor; constants match to a relative 1e-3, scalar or broadcast-equal;
-Multiply and Add match in both operand orders; ``y / c`` also matches as ``y * (1/c)``;
-R6(y) is ``Clamp(y, 0, 6)``, ``Minimum(Relu(y), 6)`` or ``Minimum(Maximum(y, 0), 6)``):
+Notation: x any float tensor; ``P{a, b; s}`` is a product whose non-constant factors are a
+and b and whose scalar constant factors (Multiply by c, Divide by c, Negative) multiply to s,
+in any grouping and operand order, e.g. ``(0.5 * x) * a``, ``x * a / 2``, ``-x * 0.7071``.
+R6(y) is ``Clamp(y, 0, 6)``, ``Minimum(Relu(y), 6)``, ``Minimum(Maximum(y, 0), 6)`` or
+``Maximum(Minimum(y, 6), 0)``; ``y + c`` matches both operand orders.
 
-    R6(x + 3) / 6                                   ->  HSigmoid(x)
-    x * HSigmoid(x),  (x * R6(x + 3)) / 6           ->  HSwish(x)
-    x * Sigmoid(x)                                  ->  Swish(x)
-    x * Sigmoid(x * b)                              ->  Swish(x, b)
     Log(Exp(x) + 1)                                 ->  SoftPlus(x)
-    x * Tanh(SoftPlus(x))                           ->  Mish(x)
-    0.5 * x * (1 + Erf(x / sqrt(2)))                ->  Gelu(x, erf)     (any grouping of the product)
-    0.5 * x * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
-                                                    ->  Gelu(x, tanh)    (x^3 as Pow(x, 3) or x*x*x)
-    Maximum(x, x * a), 0 < a < 1                    ->  PRelu(x, a)      (LeakyReLU)
-    d = x - ReduceMean(x, A);  d / Sqrt(ReduceMean(d^2, A) + e)  (or d * Pow(v + e, -0.5))
-                                                    ->  MVN(x, A, eps=e, inside_sqrt)
-    d / (Sqrt(ReduceMean(d^2, A)) + e)              ->  MVN(x, A, eps=e, outside_sqrt)
-    x / Sqrt(Maximum(ReduceSum(x^2, A), e))         ->  NormalizeL2(x, A, eps=e, max)
-    x / Sqrt(ReduceSum(x^2, A) + e)                 ->  NormalizeL2(x, A, eps=e, add)
+    1 / (1 + Exp(-x))                               ->  Sigmoid(x)
+    x / (1 + Exp(-x))                               ->  Swish(x)
+    HardSigmoid(x, 1/6, 1/2),  Clamp(P{x; 1/6} + 0.5, 0, 1),  P{R6(x + 3); 1/6}
+                                                    ->  HSigmoid(x)
+    P{x, R6(x + 3); 1/6},  P{x, HSigmoid(x); 1}     ->  HSwish(x)
+    P{x, Sigmoid(x); 1}                             ->  Swish(x)
+    P{x, Sigmoid(P{x; b}); 1}                       ->  Swish(x, b)
+    P{x, Tanh(SoftPlus(x)); 1}                      ->  Mish(x)
+    P{x, 1 + Erf(P{x; 1/sqrt2}); 1/2},  P{x, 1 - Erf(P{x; -1/sqrt2}); 1/2}   (TF writes erfc(-x/sqrt2))
+                                                    ->  Gelu(x, erf)
+    P{x, 1 + Tanh(P{x + P{x^3; 0.044715}; sqrt(2/pi)}); 1/2}     (x^3 as Power(x, 3) or P{x, x, x})
+                                                    ->  Gelu(x, tanh)
+    Maximum(x, P{x; a}), 0 < a < 1                  ->  PRelu(x, [a])          (LeakyReLU)
+    Relu(x) + c * Relu(-x)  (or Relu(x) - (-c) * Relu(-x)),  Relu(x) + (-c) * Minimum(x, 0)
+                                                    ->  PRelu(x, -c)           (Keras PReLU; c constant)
 
-(d^2 is Pow(d, 2) or d * d; ReduceMean/ReduceSum keep their dims, with constant axes.)
-Every intermediate value of a pattern must have no reader outside it; otherwise it is left
-alone. The fused op takes the name and tensor names of the pattern's last op. LayerNorm's
-affine part (``* gamma + beta``) stays as Multiply/Add after the MVN, which the runtime fuses.
+Constants match to a relative 1e-3 (f32-rounded 1/6, sqrt(2/pi), 1/sqrt2 all pass) and may be
+scalars or broadcast-shaped tensors whose elements are all equal. Every intermediate value of
+a pattern must have exactly one reader, inside the pattern, and must not be a model output;
+otherwise the pattern is left alone (``--log_level debug`` names the refused candidates). The
+fused op takes the name and the tensor names of the pattern's last op; the pattern's nodes
+are removed.
 """
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -41,31 +48,44 @@ log = logging.getLogger("mo.passes")
 
 NAME = "fuse_activations"
 RTOL = 1e-3
+FLOATS = ("f32", "f16", "bf16", "f64")
+PRODUCT_DEPTH = 4  # inner Multiply/Divide/Negative nodes one product may absorb
 
 
-def scalar(v: Value) -> float | None:
-    """The value of a constant whose elements are all equal (a broadcast scalar), else None."""
-    if v.const is None or v.etype not in ("f32", "f16", "f64"):
+# ---------------------------------------------------------------- constant and use helpers
+def scalar(v: Value | None) -> float | None:
+    """The value of a float constant whose elements are all equal (a broadcast scalar), else None."""
+    if v is None or v.const is None or v.etype not in FLOATS:
         return None
-    a = v.const.numpy()
-    if a.size == 0 or a.size > 4096:
+    if v.shape is not None and int(np.prod(v.shape)) > 4096:
         return None
-    first = float(a.reshape(-1)[0])
-    return first if np.all(a == a.reshape(-1)[0]) else None
+    a = v.const.numpy().reshape(-1)
+    if a.size == 0 or not np.all(a == a[0]):
+        return None
+    return float(a[0])
+
+
+def close(value: float | None, target: float) -> bool:
+    return value is not None and abs(value - target) <= RTOL * max(abs(target), 1e-6)
 
 
 def near(v: Value | None, target: float) -> bool:
-    s = scalar(v) if v is not None else None
-    return s is not None and abs(s - target) <= RTOL * max(abs(target), 1e-6)
-
-
-def prod(v: Value, op: str) -> Node | None:
-    p = v.producer
-    return p if p is not None and p.op == op else None
+    return close(scalar(v), target)
 
 
 def only_use(v: Value) -> bool:
-    return len(v.uses) == 1 and not any(n.op == "Result" for n in v.users())
+    """v has a single reader and is no model output: a pattern may swallow it."""
+    return len(v.uses) == 1 and not any(n.op == "Result" for n, _ in v.uses)
+
+
+def made_by(v: Value | None, *ops: str, private: bool = True) -> Node | None:
+    """The producer of v when it is one of ``ops`` (and, when ``private``, v has no other reader)."""
+    if v is None:
+        return None
+    p = v.producer
+    if p is None or p.op not in ops or (private and not only_use(v)):
+        return None
+    return p
 
 
 def split_const(node: Node) -> tuple[Value, Value] | None:
@@ -78,341 +98,360 @@ def split_const(node: Node) -> tuple[Value, Value] | None:
     return None
 
 
-def scaled_by(v: Value, factor: float) -> Value | None:
-    """y when v is ``y * factor`` or ``y / (1/factor)`` (the Multiply/Divide read only here)."""
-    p = v.producer
-    if p is None or not only_use(v):
-        return None
-    if p.op == "Multiply":
-        s = split_const(p)
-        if s and near(s[1], factor):
-            return s[0]
-    if p.op == "Divide" and p.inputs[1].const is not None and near(p.inputs[1], 1.0 / factor):
-        return p.inputs[0]
-    return None
-
-
-def plus(v: Value, c: float) -> Value | None:
-    """y when v is ``y + c`` (read only here)."""
-    p = prod(v, "Add")
-    if p is None or not only_use(v):
+def plus(v: Value | None, c: float, private: bool = True) -> Value | None:
+    """y when v is ``y + c`` (either operand order)."""
+    p = made_by(v, "Add", private=private)
+    if p is None:
         return None
     s = split_const(p)
     return s[0] if s and near(s[1], c) else None
 
 
-def relu6(v: Value) -> Value | None:
-    """y when v is R6(y) (see the module docstring), every inner value read only here."""
-    p = v.producer
-    if p is None or not only_use(v):
+def one_minus(v: Value | None) -> Value | None:
+    """y when v is ``1 - y``."""
+    p = made_by(v, "Subtract")
+    if p is None or not near(p.inputs[0], 1.0) or p.inputs[1].const is not None:
         return None
-    if p.op == "Clamp" and abs(p.attrs.get("min", -1)) < 1e-7 and abs(p.attrs.get("max", 0) - 6) < 1e-6:
-        return p.inputs[0]
-    if p.op == "Minimum":
-        s = split_const(p)
-        if not s or not near(s[1], 6.0):
-            return None
-        inner = s[0].producer
-        if inner is None or not only_use(s[0]):
-            return None
-        if inner.op == "Relu":
-            return inner.inputs[0]
-        if inner.op == "Maximum":
-            t = split_const(inner)
-            if t and scalar(t[1]) == 0.0:
-                return t[0]
-    return None
+    return p.inputs[1]
 
 
-def product_factors(top: Node, limit: int = 3) -> list[Value] | None:
-    """The leaves of a tree of Multiply nodes rooted at ``top`` (inner products read only there)."""
-    leaves: list[Value] = []
-    stack = list(top.inputs[:2])
-    inner = 0
+@dataclass(slots=True)
+class Product:
+    """A product tree flattened: its non-constant factors and the product of its scalar constants."""
+
+    factors: list[Value] = field(default_factory=list)
+    scale: float = 1.0
+
+
+def product(v: Value, top: bool = True, depth: int = PRODUCT_DEPTH) -> Product:
+    """``v`` as a Product; inner Multiply/Divide-by-constant/Negative nodes must be private to it.
+
+    With ``top`` the producer of v itself is expanded whatever v's readers (it is the pattern's root).
+    """
+    out = Product()
+    stack: list[tuple[Value, bool]] = [(v, top)]
+    budget = depth
     while stack:
-        v = stack.pop()
-        p = v.producer
-        if p is not None and p.op == "Multiply" and only_use(v) and inner < limit:
-            inner += 1
-            stack.extend(p.inputs[:2])
+        w, is_top = stack.pop()
+        c = scalar(w)
+        if c is not None:
+            out.scale *= c
+            continue
+        p = w.producer
+        expandable = p is not None and (is_top or only_use(w)) and budget > 0
+        if expandable and p.op == "Multiply":
+            budget -= 1
+            stack.extend((u, False) for u in p.inputs[:2])
+        elif expandable and p.op == "Divide" and scalar(p.inputs[1]) not in (None, 0.0):
+            budget -= 1
+            out.scale /= scalar(p.inputs[1])
+            stack.append((p.inputs[0], False))
+        elif expandable and p.op == "Negative":
+            budget -= 1
+            out.scale = -out.scale
+            stack.append((p.inputs[0], False))
         else:
-            leaves.append(v)
-    return leaves
+            out.factors.append(w)
+    return out
 
 
-class _Fuser:
+def scaled(v: Value | None, factor: float) -> Value | None:
+    """y when v is ``P{y; factor}`` (v itself private to its reader)."""
+    if v is None or not only_use(v):
+        return None
+    p = product(v)
+    return p.factors[0] if len(p.factors) == 1 and close(p.scale, factor) else None
+
+
+def relu6(v: Value | None) -> Value | None:
+    """y when v is R6(y) (see the module docstring), every inner value private."""
+    p = made_by(v, "Clamp", "Minimum", "Maximum")
+    if p is None:
+        return None
+    if p.op == "Clamp":
+        ok = abs(p.attrs.get("min", -1.0)) < 1e-7 and abs(p.attrs.get("max", 0.0) - 6.0) < 1e-6
+        return p.inputs[0] if ok else None
+    s = split_const(p)
+    if s is None:
+        return None
+    inner_op, inner_bound, bound = ("Maximum", 0.0, 6.0) if p.op == "Minimum" else ("Minimum", 6.0, 0.0)
+    if not near(s[1], bound):
+        return None
+    q = made_by(s[0], "Relu", inner_op) if p.op == "Minimum" else made_by(s[0], inner_op)
+    if q is None:
+        return None
+    if q.op == "Relu":
+        return q.inputs[0]
+    t = split_const(q)
+    return t[0] if t and near(t[1], inner_bound) else None
+
+
+# ---------------------------------------------------------------- rewriting
+class Fuser:
+    """Shared by the fusion passes: replaces a pattern's last node and removes what it leaves dead."""
+
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.b = Builder(graph, fold=False)
         self.counts: Counter[str] = Counter()
-        self.renames: list[tuple[Node, str]] = []
+        self.removed: set[Node] = set()
 
-    def replace(self, last: Node, op: str, *inputs: Value, label: str | None = None, **attrs) -> None:
-        new = self.b.op(op, *inputs, name=last.name + "/fused", **attrs)
+    def replace(self, last: Node, new: Value, label: str) -> None:
+        """Make ``new`` take the place of ``last``'s output, names included; drop the dead pattern."""
         self.graph.replace_all_uses_with(last.outputs[0], new)
-        self.renames.append((new.producer, last.name))
-        self.counts[label or op] += 1
+        name = last.name
+        self._drop_dead(last)
+        self.graph.rename(new.producer, name)
+        self.counts[label] += 1
+        log.debug("%s: %s at %s", NAME, label, name)
 
-    # ------------------------------------------------------------ rules
-    def hsigmoid(self, node: Node) -> bool:
-        """R6(x + 3) / 6 -> HSigmoid(x); ``node`` is the Multiply/Divide."""
-        if node.op not in ("Multiply", "Divide"):
-            return False
-        y = None
-        if node.op == "Multiply":
-            s = split_const(node)
-            y = s[0] if s and near(s[1], 1 / 6) else None
-        elif node.inputs[1].const is not None and near(node.inputs[1], 6.0):
-            y = node.inputs[0]
-        if y is None:
-            return False
-        inner = relu6(y)
-        x = plus(inner, 3.0) if inner is not None else None
-        if x is None:
-            return False
-        self.replace(node, "HSigmoid", x)
-        return True
+    def op(self, last: Node, op: str, *inputs: Value, suffix: str = "", **attrs) -> Value:
+        return self.b.op(op, *inputs, name=f"{last.name}/fused{suffix}", **attrs)
 
-    def hswish_scaled(self, node: Node) -> bool:
-        """(x * R6(x + 3)) / 6 -> HSwish(x)."""
-        if node.op not in ("Multiply", "Divide"):
-            return False
-        if node.op == "Multiply":
-            s = split_const(node)
-            y = s[0] if s and near(s[1], 1 / 6) else None
-        else:
-            y = node.inputs[0] if node.inputs[1].const is not None and near(node.inputs[1], 6.0) else None
-        m = prod(y, "Multiply") if y is not None and only_use(y) else None
-        if m is None:
-            return False
-        a, b = m.inputs[:2]
-        for x, r in ((a, b), (b, a)):
-            inner = relu6(r)
-            if inner is not None and plus(inner, 3.0) is x:
-                self.replace(node, "HSwish", x)
-                return True
-        return False
-
-    def gated(self, node: Node) -> bool:
-        """x * HSigmoid(x) -> HSwish; x * Sigmoid(x [* b]) -> Swish; x * Tanh(SoftPlus(x)) -> Mish."""
-        if node.op != "Multiply":
-            return False
-        a, b = node.inputs[:2]
-        for x, g in ((a, b), (b, a)):
-            p = g.producer
-            if p is None or not only_use(g):
+    def _drop_dead(self, node: Node) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n in self.removed or n.op in ("Parameter", "Result") or any(v.uses for v in n.outputs):
                 continue
-            if p.op == "HSigmoid" and p.inputs[0] is x:
-                self.replace(node, "HSwish", x)
-                return True
-            if p.op == "Sigmoid":
-                if p.inputs[0] is x:
-                    self.replace(node, "Swish", x)
-                    return True
-                q = prod(p.inputs[0], "Multiply")
-                if q is not None and only_use(p.inputs[0]):
-                    s = split_const(q)
-                    if s and s[0] is x and scalar(s[1]) is not None:
-                        self.replace(node, "Swish", x, self.b.const(np.float32(scalar(s[1]))))
-                        return True
-            if p.op == "Tanh":
-                sp = prod(p.inputs[0], "SoftPlus")
-                if sp is not None and only_use(p.inputs[0]) and sp.inputs[0] is x:
-                    self.replace(node, "Mish", x)
-                    return True
-        return False
+            self.graph.remove(n)
+            self.removed.add(n)
+            stack.extend(v.producer for v in n.inputs if v.producer is not None)
 
+    def run(self, rules: list[Callable[[Node], bool]]) -> None:
+        """Each rule over the whole graph in order, so later rules see what earlier ones fused."""
+        for rule in rules:
+            for node in list(self.graph.nodes):
+                if node in self.removed or len(node.outputs) != 1 or not node.outputs[0].uses:
+                    continue
+                if node.outputs[0].etype not in FLOATS:
+                    continue
+                rule(node)
+
+    def report(self, name: str) -> PassReport:
+        if not self.counts:
+            return PassReport(name, False, "nothing to fuse")
+        self.graph.toposort()
+        parts = ", ".join(f"{n} {label}" for label, n in sorted(self.counts.items()))
+        return PassReport(name, True, f"{parts} fused, {len(self.removed)} nodes removed")
+
+
+class ActivationFuser(Fuser):
+    # -------------------------------------------------------- unary roots
     def softplus(self, node: Node) -> bool:
         """Log(Exp(x) + 1) -> SoftPlus(x)."""
         if node.op != "Log":
             return False
-        e = plus(node.inputs[0], 1.0)
-        p = prod(e, "Exp") if e is not None else None
-        if p is None or not only_use(e):
+        e = made_by(plus(node.inputs[0], 1.0), "Exp")
+        if e is None:
             return False
-        self.replace(node, "SoftPlus", p.inputs[0])
+        self.replace(node, self.op(node, "SoftPlus", e.inputs[0]), "SoftPlus")
         return True
 
-    def gelu(self, node: Node) -> bool:
-        """0.5 * x * (1 + Erf(x / sqrt2)) or the tanh form -> Gelu, ``node`` the top Multiply."""
-        if node.op != "Multiply":
+    def explicit_sigmoid(self, node: Node) -> bool:
+        """1 / (1 + Exp(-x)) -> Sigmoid(x);  x / (1 + Exp(-x)) -> Swish(x)."""
+        if node.op != "Divide":
             return False
-        leaves = product_factors(node)
-        if leaves is None or len(leaves) != 3:
+        e = made_by(plus(node.inputs[1], 1.0), "Exp")
+        x = scaled(e.inputs[0], -1.0) if e is not None else None
+        if x is None:
             return False
-        consts = [v for v in leaves if v.const is not None]
-        if len(consts) != 1 or not near(consts[0], 0.5):
-            return False
-        rest = [v for v in leaves if v.const is None]
-        for x, s in ((rest[0], rest[1]), (rest[1], rest[0])):
-            g = plus(s, 1.0)
-            if g is None or g.producer is None or not only_use(g):
-                continue
-            if g.producer.op == "Erf" and scaled_by(g.producer.inputs[0], 1 / np.sqrt(2)) is x:
-                self.replace(node, "Gelu", x, label="GELU (erf)", approximation_mode="erf")
+        if near(node.inputs[0], 1.0):
+            self.replace(node, self.op(node, "Sigmoid", x), "Sigmoid")
+            return True
+        if node.inputs[0] is x:
+            self.replace(node, self.op(node, "Swish", x), "Swish")
+            return True
+        return False
+
+    def hard_sigmoid(self, node: Node) -> bool:
+        """HardSigmoid(x, 1/6, 1/2) or Clamp(x/6 + 1/2, 0, 1) -> HSigmoid(x)."""
+        if node.op == "HardSigmoid":
+            if near(node.inputs[1], 1 / 6) and near(node.inputs[2], 0.5):
+                self.replace(node, self.op(node, "HSigmoid", node.inputs[0]), "HSigmoid")
                 return True
-            if g.producer.op == "Tanh" and self._tanh_arg(g.producer.inputs[0]) is x:
-                self.replace(node, "Gelu", x, label="GELU (tanh)", approximation_mode="tanh")
+            return False
+        if node.op != "Clamp" or node.attrs.get("min") != 0.0 or node.attrs.get("max") != 1.0:
+            return False
+        x = scaled(plus(node.inputs[0], 0.5), 1 / 6)
+        if x is None:
+            return False
+        self.replace(node, self.op(node, "HSigmoid", x), "HSigmoid")
+        return True
+
+    # -------------------------------------------------------- product roots
+    def products(self, node: Node) -> bool:
+        """The rules whose root is a product: HSigmoid, HSwish, Swish, Mish, GELU."""
+        if node.op not in ("Multiply", "Divide"):
+            return False
+        p = product(node.outputs[0])
+        if len(p.factors) == 1:
+            x = plus(relu6(p.factors[0]), 3.0)
+            if x is not None and close(p.scale, 1 / 6):
+                self.replace(node, self.op(node, "HSigmoid", x), "HSigmoid")
                 return True
+            return False
+        if len(p.factors) != 2:
+            return False
+        a, b = p.factors
+        for x, g in ((a, b), (b, a)):
+            if close(p.scale, 1 / 6) and plus(relu6(g), 3.0) is x:
+                self.replace(node, self.op(node, "HSwish", x), "HSwish")
+                return True
+            if close(p.scale, 1.0) and self._gated(node, x, g):
+                return True
+            if close(p.scale, 0.5) and self._gelu(node, x, g):
+                return True
+        if close(p.scale, 1.0):
+            log.debug("%s: %s %s is a product of two tensors but no gated activation", NAME, node.op, node.name)
+        return False
+
+    def _gated(self, node: Node, x: Value, g: Value) -> bool:
+        """x * HSigmoid(x) -> HSwish; x * Sigmoid(b x) -> Swish; x * Tanh(SoftPlus(x)) -> Mish."""
+        p = made_by(g, "HSigmoid", "Sigmoid", "Tanh")
+        if p is None:
+            return False
+        if p.op == "HSigmoid" and p.inputs[0] is x:
+            self.replace(node, self.op(node, "HSwish", x), "HSwish")
+            return True
+        if p.op == "Sigmoid":
+            if p.inputs[0] is x:
+                self.replace(node, self.op(node, "Swish", x), "Swish")
+                return True
+            q = product(p.inputs[0], top=False) if only_use(p.inputs[0]) else None
+            if q is not None and q.factors == [x] and q.scale != 0.0:
+                if close(q.scale, 1.0):
+                    self.replace(node, self.op(node, "Swish", x), "Swish")
+                else:
+                    beta = self.b.const(np.array(q.scale, _np_type(x.etype)), name=f"{node.name}/fused/beta")
+                    self.replace(node, self.op(node, "Swish", x, beta), "Swish")
+                return True
+            return False
+        if p.op == "Tanh" and made_by(p.inputs[0], "SoftPlus") is not None and p.inputs[0].producer.inputs[0] is x:
+            self.replace(node, self.op(node, "Mish", x), "Mish")
+            return True
+        return False
+
+    def _gelu(self, node: Node, x: Value, g: Value) -> bool:
+        """x * (1 + Erf(x / sqrt2)) / 2 and x * (1 + Tanh(...)) / 2 -> Gelu."""
+        inner = plus(g, 1.0)
+        erf = made_by(inner, "Erf")
+        if erf is not None and scaled(erf.inputs[0], 1 / np.sqrt(2)) is x:
+            self.replace(node, self.op(node, "Gelu", x, approximation_mode="erf"), "GELU (erf)")
+            return True
+        erfc = made_by(one_minus(g), "Erf")
+        if erfc is not None and scaled(erfc.inputs[0], -1 / np.sqrt(2)) is x:
+            self.replace(node, self.op(node, "Gelu", x, approximation_mode="erf"), "GELU (erf)")
+            return True
+        tanh = made_by(inner, "Tanh")
+        if tanh is not None and self._tanh_arg(tanh.inputs[0]) is x:
+            self.replace(node, self.op(node, "Gelu", x, approximation_mode="tanh"), "GELU (tanh)")
+            return True
         return False
 
     @staticmethod
     def _tanh_arg(v: Value) -> Value | None:
         """x when v is sqrt(2/pi) * (x + 0.044715 * x^3)."""
-        inner = scaled_by(v, float(np.sqrt(2 / np.pi)))
-        p = prod(inner, "Add") if inner is not None and only_use(inner) else None
-        if p is None:
+        add = made_by(scaled(v, float(np.sqrt(2 / np.pi))), "Add")
+        if add is None:
             return None
-        a, b = p.inputs[:2]
+        a, b = add.inputs[:2]
         for x, c in ((a, b), (b, a)):
-            cube = scaled_by(c, 0.044715)
-            if cube is None:
+            if not only_use(c):
                 continue
-            q = cube.producer
-            if q is None or not only_use(cube):
+            cube = product(c)
+            if not close(cube.scale, 0.044715):
                 continue
-            if q.op == "Power" and q.inputs[0] is x and near(q.inputs[1], 3.0):
+            if cube.factors == [x, x, x]:
                 return x
-            if q.op == "Multiply":
-                leaves = product_factors(q, limit=1)
-                if leaves is not None and len(leaves) == 3 and all(l is x for l in leaves):
+            if len(cube.factors) == 1:
+                pw = made_by(cube.factors[0], "Power")
+                if pw is not None and pw.inputs[0] is x and near(pw.inputs[1], 3.0):
                     return x
         return None
 
+    # -------------------------------------------------------- rectifiers
     def leaky_relu(self, node: Node) -> bool:
-        """Maximum(x, x * a), 0 < a < 1 -> PRelu(x, a)."""
+        """Maximum(x, a x), 0 < a < 1 -> PRelu(x, [a])."""
         if node.op != "Maximum":
             return False
         a, b = node.inputs[:2]
         for x, m in ((a, b), (b, a)):
-            p = prod(m, "Multiply")
-            if p is None or not only_use(m):
+            if m.const is not None or not only_use(m):
                 continue
-            s = split_const(p)
-            alpha = scalar(s[1]) if s and s[0] is x else None
-            if alpha is not None and 0 < alpha < 1:
-                self.replace(node, "PRelu", x, self.b.const(np.array([alpha], np.float32)), label="LeakyReLU")
-                return True
+            p = product(m)
+            if p.factors == [x] and m.producer is not None and m.producer.op in ("Multiply", "Divide"):
+                if 0.0 < p.scale < 1.0:
+                    slope = self.b.const(np.array([p.scale], _np_type(x.etype)), name=f"{node.name}/fused/slope")
+                    self.replace(node, self.op(node, "PRelu", x, slope), "LeakyReLU")
+                    return True
+                log.debug("%s: Maximum %s is max(x, %g x), no LeakyReLU (needs 0 < a < 1)", NAME, node.name, p.scale)
         return False
 
-    # ------------------------------------------------------------ normalization
-    @staticmethod
-    def _square_of(v: Value) -> Value | None:
-        p = v.producer
-        if p is None or not only_use(v):
-            return None
-        if p.op == "Power" and near(p.inputs[1], 2.0):
-            return p.inputs[0]
-        if p.op == "Multiply" and p.inputs[0] is p.inputs[1]:
-            return p.inputs[0]
+    def prelu(self, node: Node) -> bool:
+        """Relu(x) + c * Relu(-x) -> PRelu(x, -c);  Relu(x) + c * Minimum(x, 0) -> PRelu(x, c)."""
+        if node.op not in ("Add", "Subtract"):
+            return False
+        pairs = [(node.inputs[0], node.inputs[1])]
+        if node.op == "Add":
+            pairs.append((node.inputs[1], node.inputs[0]))
+        for r, m in pairs:
+            relu = made_by(r, "Relu")
+            mul = made_by(m, "Multiply")
+            if relu is None or mul is None:
+                continue
+            x = relu.inputs[0]
+            sc = split_const(mul)
+            if sc is None:
+                continue
+            neg_part, c = sc
+            sign = 1.0 if node.op == "Add" else -1.0
+            slope = None
+            rn = made_by(neg_part, "Relu")
+            if rn is not None and made_by(rn.inputs[0], "Negative") is not None and rn.inputs[0].producer.inputs[0] is x:
+                slope = -sign * c.const.numpy()
+            mn = made_by(neg_part, "Minimum")
+            if mn is not None:
+                t = split_const(mn)
+                if t and t[0] is x and scalar(t[1]) == 0.0:
+                    slope = sign * c.const.numpy()
+            if slope is None:
+                continue
+            slope = _slope_for(slope, x)
+            if slope is None:
+                log.debug("%s: %s %s looks like PReLU but its slope does not broadcast to the input", NAME,
+                          node.op, node.name)
+                continue
+            sv = self.b.const(slope.astype(_np_type(x.etype)), name=f"{node.name}/fused/slope")
+            self.replace(node, self.op(node, "PRelu", x, sv), "PReLU")
+            return True
+        return False
+
+
+def _np_type(etype: str):
+    return {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(etype, np.float32)
+
+
+def _slope_for(c: np.ndarray, x: Value) -> np.ndarray | None:
+    """The slope PRelu must get to apply ``c`` as numpy broadcasting does (None when it would grow x).
+
+    PRelu reads a 1-D slope as per channel (axis 1); a slope with as many dims as x is plain
+    numpy broadcasting, so anything else is reshaped to x's rank.
+    """
+    if x.shape is None:
         return None
-
-    @staticmethod
-    def _reduce(v: Value, op: str) -> tuple[Value, np.ndarray] | None:
-        p = prod(v, op)
-        if p is None or not p.attrs.get("keep_dims") or p.inputs[1].const is None or not only_use(v):
-            return None
-        return p.inputs[0], np.sort(p.inputs[1].const.numpy().reshape(-1).astype(np.int64))
-
-    @staticmethod
-    def _norm_axes(axes: np.ndarray, rank: int | None) -> np.ndarray | None:
-        if rank is None:
-            return None
-        return np.sort(np.where(axes < 0, axes + rank, axes))
-
-    def _denominator(self, node: Node) -> tuple[Value, Value, bool] | None:
-        """(numerator, value under the root, root taken as 1/sqrt) for ``n / Sqrt(s)``, ``n * Pow(s, -0.5)``."""
-        if node.op == "Divide":
-            sq = prod(node.inputs[1], "Sqrt")
-            if sq is not None and only_use(node.inputs[1]):
-                return node.inputs[0], sq.inputs[0], True
-            return None
-        if node.op == "Multiply":
-            a, b = node.inputs[:2]
-            for n, d in ((a, b), (b, a)):
-                pw = prod(d, "Power")
-                if pw is not None and only_use(d) and near(pw.inputs[1], -0.5):
-                    return n, pw.inputs[0], True
+    rank = len(x.shape)
+    if c.size == 1:
+        return c.reshape(1)
+    if c.ndim > rank:
         return None
-
-    def mvn_or_l2(self, node: Node) -> bool:
-        den = self._denominator(node)
-        if den is not None:
-            num, under, _ = den
-            return self._inside(node, num, under)
-        if node.op == "Divide":  # d / (Sqrt(v) + e): eps outside the root
-            s = prod(node.inputs[1], "Add")
-            if s is None or not only_use(node.inputs[1]):
-                return False
-            sc = split_const(s)
-            sq = prod(sc[0], "Sqrt") if sc and scalar(sc[1]) is not None else None
-            if sq is None or not only_use(sc[0]):
-                return False
-            return self._mvn(node, node.inputs[0], sq.inputs[0], float(scalar(sc[1])), "OUTSIDE_SQRT")
-        return False
-
-    def _inside(self, node: Node, num: Value, under: Value) -> bool:
-        p = under.producer
-        if p is None or not only_use(under):
-            return False
-        if p.op == "Add":
-            sc = split_const(p)
-            if sc is None or scalar(sc[1]) is None:
-                return False
-            eps = float(scalar(sc[1]))
-            if self._mvn(node, num, sc[0], eps, "INSIDE_SQRT"):
-                return True
-            return self._l2(node, num, sc[0], eps, "add")
-        if p.op == "Maximum":
-            sc = split_const(p)
-            if sc is None or scalar(sc[1]) is None:
-                return False
-            return self._l2(node, num, sc[0], float(scalar(sc[1])), "max")
-        return False
-
-    def _mvn(self, node: Node, d: Value, var: Value, eps: float, mode: str) -> bool:
-        sub = prod(d, "Subtract")
-        if sub is None or len({n for n, _ in d.uses}) != 2:  # d feeds the variance and the division only
-            return False
-        x = sub.inputs[0]
-        mean = self._reduce(sub.inputs[1], "ReduceMean")
-        r = self._reduce(var, "ReduceMean")
-        if mean is None or r is None or mean[0] is not x or self._square_of(r[0]) is not d:
-            return False
-        axes_m, axes_v = self._norm_axes(mean[1], x.rank), self._norm_axes(r[1], x.rank)
-        if axes_m is None or not np.array_equal(axes_m, axes_v) or eps < 0:
-            return False
-        self.replace(node, "MVN", x, self.b.const(axes_m.astype(np.int64)), normalize_variance=True, eps=eps,
-                     eps_mode=mode)
-        return True
-
-    def _l2(self, node: Node, x: Value, ssum: Value, eps: float, mode: str) -> bool:
-        r = self._reduce(ssum, "ReduceSum")
-        if r is None or self._square_of(r[0]) is not x or eps < 0:
-            return False
-        axes = self._norm_axes(r[1], x.rank)
-        if axes is None:
-            return False
-        self.replace(node, "NormalizeL2", x, self.b.const(axes.astype(np.int64)), eps=eps, eps_mode=mode)
-        return True
-
-
-RULES = ("softplus", "hswish_scaled", "hsigmoid", "gated", "gelu", "leaky_relu", "mvn_or_l2")
+    full = (1,) * (rank - c.ndim) + c.shape
+    if any(d != 1 and d != xd for d, xd in zip(full, x.shape)):
+        return None
+    return c.reshape(full)
 
 
 def run(graph: Graph) -> PassReport:
-    f = _Fuser(graph)
-    for rule in RULES:  # each rule over the whole graph, so later rules see earlier fusions
-        fn = getattr(f, rule)
-        for node in list(graph.nodes):
-            if node.outputs and node.outputs[0].uses and node.outputs[0].etype == "f32":
-                try:
-                    fn(node)
-                except (IndexError, TypeError):  # an op with unexpected inputs: not this pattern
-                    continue
-    removed = graph.toposort() if f.counts else 0
-    for node, name in f.renames:
-        graph.rename(node, name)
-    total = sum(f.counts.values())
-    summary = ", ".join(f"{n} {op}" for op, n in sorted(f.counts.items()))
-    return PassReport(NAME, total > 0, f"{summary} fused, {removed} nodes removed" if total else "nothing to fuse")
+    f = ActivationFuser(graph)
+    f.run([f.softplus, f.explicit_sigmoid, f.hard_sigmoid, f.products, f.leaky_relu, f.prelu])
+    return f.report(NAME)
