@@ -75,8 +75,8 @@ def _option_pass(module: str, options: ConvertOptions) -> Callable[[Graph], obje
 
 
 # FUSE, in order: each module's docstring states its rules. Off with --disable_fusing.
-FUSION_PASSES = ["fuse_activations", "fuse_normalization", "cse", "merge_chains", "fuse_pad", "fuse_group_conv", "fold_scale_shift",
-                 "fold_batch_norm_into_conv", "merge_chains", "cse"]
+FUSION_PASSES = ["fuse_activations", "fuse_normalization", "cse", "merge_chains", "fuse_pad", "fuse_group_conv",
+                 "fold_scale_shift", "fold_batch_norm_into_conv", "merge_chains", "cse"]
 
 
 def passes_for(options: ConvertOptions) -> list[tuple[str, Callable]]:
