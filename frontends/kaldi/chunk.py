@@ -21,6 +21,7 @@ Components (Kaldi's test-time formulas):
     TimeHeightConvolution (offsets (dt_i, dh_i), input/output columns = height-major, filters-minor)
         y(t)[h, :] = b + sum_i W[:, i-th block of NumFiltersIn] x(t + dt_i)[h * HeightSubsampleOut + dh_i, :]
         (heights outside the input and non-required time offsets outside the chunk read zeros)
+    RestrictedAttention                            attention.py
     GeneralDropout / Dropout / NoOp / BackpropTruncation   y = x
     DropoutMask (OutputDim n, DropoutProportion p)  y = 1 (p = 0 or Continuous), else 1 - p  (test mode)
     LstmNonlinearity                               recurrent.py
@@ -49,7 +50,8 @@ SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComp
                                                      "PerElementScaleComponent", "PerElementOffsetComponent",
                                                      "ElementwiseProductComponent",
                                                      "LstmNonlinearityComponent", "DropoutMaskComponent",
-                                                     "TimeHeightConvolutionComponent"} | SHARED
+                                                     "TimeHeightConvolutionComponent",
+                                                     "RestrictedAttentionComponent"} | SHARED
 
 
 @dataclass
@@ -84,6 +86,10 @@ class ChunkBuilder:
             return int(np.min(offs)), int(np.max(offs))
         if comp is not None and comp.kind == "TimeHeightConvolutionComponent":
             req = conv_time_offsets(comp)[1]
+            return min(req), max(req)
+        if comp is not None and comp.kind == "RestrictedAttentionComponent":
+            from .attention import attention_offsets
+            req = attention_offsets(comp)[1]
             return min(req), max(req)
         return 0, 0
 
@@ -284,6 +290,13 @@ class ChunkBuilder:
 
     # ------------------------------------------------------------ components
     def component(self, comp: Component, x: Frames, name: str) -> Frames:
+        try:
+            return self._component(comp, x, name)
+        except KeyError as e:
+            raise ConversionError(f"{self.path}: component {comp.name!r} ({comp.kind}, {comp.where}): the model "
+                                  f"does not give its <{e.args[0]}>") from None
+
+    def _component(self, comp: Component, x: Frames, name: str) -> Frames:
         b, k, f = self.b, comp.kind, comp.fields
 
         def same(v: Value) -> Frames:
@@ -369,6 +382,9 @@ class ChunkBuilder:
             return same(y)
         if k == "TimeHeightConvolutionComponent":
             return self._time_height_conv(comp, x, where)
+        if k == "RestrictedAttentionComponent":
+            from .attention import restricted_attention
+            return restricted_attention(self, comp, x, where)
         if k == "DropoutMaskComponent":  # test mode: 1, or 1 - proportion for the non-continuous mask
             p = float(f.get("DropoutProportion", 0.5))
             value = 1.0 if p == 0 or f.get("Continuous") is True else 1.0 - p

@@ -24,11 +24,11 @@ INT_FIELDS = {"Dim", "BlockDim", "InputDim", "OutputDim", "RankIn", "RankOut", "
               "InputDims", "OutputDims", "Modulus", "NumFilters", "NumFiltersIn", "NumFiltersOut", "Height",
               "HeightIn", "HeightOut", "Time", "CellDim", "ProjDim", "NumHeads", "KeyDim", "ValueDim",
               "NumLeftInputs", "NumRightInputs", "NumLeftInputsRequired", "NumRightInputsRequired",
-              "OutputContext", "TimeStride", "InputXDim", "InputYDim", "InputZDim", "PoolXSize", "PoolYSize",
+              "TimeStride", "InputXDim", "InputYDim", "InputZDim", "PoolXSize", "PoolYSize",
               "PoolZSize", "PoolXStep", "PoolYStep", "PoolZStep", "PoolSize", "PoolStride", "ConstComponentDim",
               "Rank", "PatchDim", "PatchStep", "PatchStride", "PoolStep", "NumFiltersIn", "HeightSubsampleOut"}
 BOOL_FIELDS = {"TestMode", "Continuous", "UseNaturalGradient", "IsGradient", "AddLogStddev", "OutputLogStddev",
-               "IsComputeDerivative"}
+               "IsComputeDerivative", "OutputContext"}
 VECTOR_FIELDS = {"ValueAvg", "DerivAvg", "OderivRms", "StatsMean", "StatsVar", "BiasParams", "Priors", "Offsets",
                  "Bias", "Scales", "Counts"}
 MATRIX_FIELDS = {"LinearParams", "Matrix"}

@@ -72,6 +72,13 @@ class StreamBuilder:
                 raise ConversionError(f"{self.cb.path}: component {comp.name!r}: the streaming form needs every "
                                       f"time offset of a TimeHeightConvolution to be required")
             return times
+        if comp is not None and comp.kind == "RestrictedAttentionComponent":
+            from .attention import attention_offsets
+            times, req = attention_offsets(comp)
+            if times != req:
+                raise ConversionError(f"{self.cb.path}: component {comp.name!r}: the streaming form needs every "
+                                      f"frame of the attention window to be required")
+            return times
         return [0]
 
     def _timed_nodes(self) -> set[str]:

@@ -121,9 +121,17 @@ def test_gmm_model_without_network(tmp_path):
 
 
 def test_unsupported_components_listed_once(tmp_path):
-    text = (DATA / "final.txt").read_bytes().replace(b"RectifiedLinearComponent>", b"RestrictedAttentionComponent>")
-    with pytest.raises(UnsupportedOpsError, match=r"RestrictedAttentionComponent x13"):
-        mo.convert(_bad(tmp_path, "attention.txt", text))
+    text = (DATA / "final.txt").read_bytes().replace(b"RectifiedLinearComponent>", b"StatisticsPoolingComponent>")
+    text = text.replace(b"LogSoftmaxComponent>", b"CompositeComponent>")
+    with pytest.raises(UnsupportedOpsError, match=r"2 unsupported Kaldi op type\(s\): StatisticsPoolingComponent x13 "
+                                                  r"\(e.g. node 'tdnn1.relu'\), CompositeComponent x1"):
+        mo.convert(_bad(tmp_path, "stats.txt", text))
+
+
+def test_component_missing_a_field(tmp_path):
+    text = (DATA / "final.txt").read_bytes().replace(b"<StatsVar>", b"<StatsVarz>")
+    _cli_fails(_bad(tmp_path, "field.txt", text), tmp_path, "field.txt", "tdnn1.batchnorm", "BatchNormComponent",
+               "line ", "<StatsVar>")
 
 
 def test_text_and_binary_read_the_same_weights():
