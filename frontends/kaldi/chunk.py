@@ -40,7 +40,8 @@ from .nnet3 import Component, Desc, Nnet3, parse_descriptor
 
 IDENTITY = {"GeneralDropoutComponent", "DropoutComponent", "NoOpComponent", "BackpropTruncationComponent",
             "ClipGradientComponent", "SpecAugmentTimeMaskComponent"}
-SHARED = {"PnormComponent", "SumGroupComponent"}  # formulas in sequential.py
+SHARED = {"PnormComponent", "SumGroupComponent", "Convolutional1dComponent",
+          "MaxpoolingComponent"}  # formulas in sequential.py
 AFFINE = {"AffineComponent", "NaturalGradientAffineComponent", "FixedAffineComponent"}
 ELEMENTWISE = {"RectifiedLinearComponent": "Relu", "SigmoidComponent": "Sigmoid", "TanhComponent": "Tanh"}
 SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComponent", "SoftmaxComponent",

@@ -28,7 +28,7 @@ INT_FIELDS = {"Dim", "BlockDim", "InputDim", "OutputDim", "RankIn", "RankOut", "
               "PoolZSize", "PoolXStep", "PoolYStep", "PoolZStep", "PoolSize", "PoolStride", "ConstComponentDim",
               "Rank", "PatchDim", "PatchStep", "PatchStride", "PoolStep", "NumFiltersIn", "HeightSubsampleOut"}
 BOOL_FIELDS = {"TestMode", "Continuous", "UseNaturalGradient", "IsGradient", "AddLogStddev", "OutputLogStddev",
-               "IsComputeDerivative", "OutputContext"}
+               "IsComputeDerivative", "OutputContext", "AppendedConv"}
 VECTOR_FIELDS = {"ValueAvg", "DerivAvg", "OderivRms", "StatsMean", "StatsVar", "BiasParams", "Priors", "Offsets",
                  "Bias", "Scales", "Counts"}
 MATRIX_FIELDS = {"LinearParams", "Matrix"}

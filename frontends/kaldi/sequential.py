@@ -23,7 +23,10 @@ component maps each frame on its own. Formulas (test-time):
     Parallel (nested networks N_1..N_k)       y = [N_1(x[:, cols_1]), ..., N_k(x[:, cols_k])], frames aligned
     Convolutional (nnet1; patch dim d, step s, stride S, K = in/S splices, P = 1 + (S-d)/s patches)
         y[:, p*F:(p+1)*F] = [x[:, p*s + k*S + j] for k < K, j < d] Filters^T + Bias
-    MaxPooling (nnet1; size n, step s, stride S; pools q = 0 .. 1 + (in/S - n)/s - 1)
+    Convolutional1d (nnet2/nnet3 FilterParams/BiasParams): as Convolutional; with AppendedConv the
+        patch column of splice k, band j is (p*s + j)*K + k
+    MaxPooling (nnet1; size n, step s, stride S; pools q = 0 .. 1 + (in/S - n)/s - 1; Maxpooling of
+        nnet2/nnet3: step = size)
         y[:, q*S:(q+1)*S] = max over r < n of x[:, (q*s + r)*S:(q*s + r + 1)*S]
 """
 from __future__ import annotations
@@ -145,6 +148,7 @@ SUPPORTED = {
     "FixedAffineComponent", "FixedLinearComponent", "PnormComponent", "NormalizeComponent", "SoftmaxComponent",
     "LogSoftmaxComponent", "SigmoidComponent", "TanhComponent", "RectifiedLinearComponent", "SumGroupComponent",
     "FixedScaleComponent", "FixedBiasComponent", "DropoutComponent", "AdditiveNoiseComponent",
+    "Convolutional1dComponent", "MaxpoolingComponent",
 }
 
 
@@ -264,8 +268,11 @@ def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str, streaming: bool
     if k == "LstmProjected":
         from .recurrent import lstm_projected
         return lstm_projected(cb, c, x, streaming, where, warmup=getattr(cb, "warmup_steps", 0))
-    if k == "ConvolutionalComponent":  # nnet1: filters over patches of the spliced frames
-        filt, bias = np.asarray(f["Filters"], np.float32), np.asarray(f["Bias"], np.float32)
+    if k in ("ConvolutionalComponent", "Convolutional1dComponent"):  # filters over patches of spliced frames
+        nnet1 = k == "ConvolutionalComponent"
+        filt = np.asarray(f["Filters"] if nnet1 else f["FilterParams"], np.float32)
+        bias = np.asarray(f["Bias"] if nnet1 else f["BiasParams"], np.float32)
+        appended = bool(f.get("AppendedConv", False))
         pdim, pstep, pstride = int(f["PatchDim"]), int(f["PatchStep"]), int(f["PatchStride"])
         din = x.value.shape[1]
         if din % pstride or (pstride - pdim) % pstep:
@@ -274,16 +281,19 @@ def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str, streaming: bool
         splices, patches = din // pstride, 1 + (pstride - pdim) // pstep
         if filt.shape[1] != splices * pdim or bias.size != filt.shape[0]:
             raise ConversionError(f"{where}: filters {filt.shape} do not fit {splices} x {pdim} patches")
-        cols = np.array([p * pstep + sp * pstride + d for p in range(patches) for sp in range(splices)
-                         for d in range(pdim)], np.int64)
+        cols = np.array([(p * pstep + d) * splices + sp if appended else p * pstep + sp * pstride + d
+                         for p in range(patches) for sp in range(splices) for d in range(pdim)], np.int64)
         g = b.op("Gather", x.value, b.const(cols), b.const(np.array(1, np.int64)), batch_dims=0)
         g = b.op("Reshape", g, b.const(np.array([x.n, patches, filt.shape[1]], np.int64)), special_zero=False)
         y = b.op("Add", b.op("MatMul", g, b.const(np.ascontiguousarray(filt)), transpose_b=True),
                  b.const(bias.reshape(1, 1, -1)))
         return same(b.op("Reshape", y, b.const(np.array([x.n, patches * filt.shape[0]], np.int64)),
                          special_zero=False))
-    if k == "MaxPoolingComponent":  # nnet1: max over groups of PoolSize patches of PoolStride columns
-        size, step, stride = int(f["PoolSize"]), int(f["PoolStep"]), int(f["PoolStride"])
+    if k in ("MaxPoolingComponent", "MaxpoolingComponent"):  # max over PoolSize patches of PoolStride columns
+        if "InputXDim" in f:
+            raise ConversionError(f"{where}: the 3-d MaxpoolingComponent (x/y/z pools) is not supported")
+        size, stride = int(f["PoolSize"]), int(f["PoolStride"])
+        step = int(f.get("PoolStep", size))  # nnet2/nnet3 pools do not overlap
         din = x.value.shape[1]
         if din % stride or (din // stride - size) % step:
             raise ConversionError(f"{where}: input {din} does not split into pools (size {size}, step {step}, "

@@ -378,3 +378,36 @@ def test_nnet1_parallel_component(tmp_path):
     c = np.tanh(x[1:-1, 6:] @ PB_.T + PBB)
     want = softmax(np.concatenate([a, c], axis=1) @ PO.T + POB)
     np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], want, rtol=1e-5, atol=1e-6)
+
+
+def nnet2_cnn(binary: bool) -> bytes:
+    """The nnet1 CNN above as an nnet2 network: SpliceComponent, Convolutional1dComponent,
+    MaxpoolingComponent (non-overlapping pools), AffineComponent, SoftmaxComponent."""
+    w = KaldiWriter(binary).token("<Nnet>").token("<NumComponents>").int32(5).token("<Components>")
+    w.token("<SpliceComponent>").token("<InputDim>").int32(8).token("<Context>").int_vector([-1, 0, 1])
+    w.token("<ConstComponentDim>").int32(0).token("</SpliceComponent>")
+    w.token("<Convolutional1dComponent>").token("<LearningRate>").float(0.001).token("<PatchDim>").int32(3)
+    w.token("<PatchStep>").int32(1).token("<PatchStride>").int32(8).token("<FilterParams>").matrix(CF)
+    w.token("<BiasParams>").vector(CB).token("<IsGradient>").bool(False).token("</Convolutional1dComponent>")
+    w.token("<MaxpoolingComponent>").token("<InputDim>").int32(24).token("<OutputDim>").int32(8)
+    w.token("<PoolSize>").int32(3).token("<PoolStride>").int32(4).token("</MaxpoolingComponent>")
+    w.token("<AffineComponent>").token("<LearningRate>").float(0.001).token("<LinearParams>").matrix(CW)
+    w.token("<BiasParams>").vector(CWB).token("</AffineComponent>")
+    w.token("<SoftmaxComponent>").token("<Dim>").int32(3).token("<ValueSum>").vector(np.zeros(3))
+    w.token("<DerivSum>").vector(np.zeros(3)).token("<Count>").int32(0).token("</SoftmaxComponent>")
+    return w.token("</Components>").token("</Nnet>").bytes()
+
+
+def test_nnet2_convolutional1d_maxpooling(tmp_path):
+    irs = []
+    for binary in (True, False):
+        path = tmp_path / f"cnn2{'.bin' if binary else '.txt'}"
+        path.write_bytes(nnet2_cnn(binary))
+        graph = mo.convert(path, input="input[12,8]", framework="kaldi")
+        assert graph.meta["kaldi"]["network"] == "nnet2"
+        graph.name = "cnn2"
+        irs.append(mo.save(graph, tmp_path / ("b" if binary else "t") / "m.xml"))
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((12, 8)).astype(np.float32)
+    np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], nnet1_cnn_reference(x),
+                               rtol=1e-5, atol=1e-6)
