@@ -34,7 +34,7 @@ def _io():
 @pytest.mark.parametrize("name", ["final.mdl", "final.txt"])
 def test_real_tdnn_reproduces_kaldi(name, tmp_path):
     x, iv, ref = _io()
-    graph = mo.convert(DATA / name, input=f"input[{len(x)},80]")
+    graph = mo.convert(DATA / name, input=f"input[{len(x)},80]", framework="kaldi")
     assert graph.meta["kaldi"] == {"left_context": 32, "right_context": 32, "frames": len(x)}
     xml = mo.save(graph, tmp_path / "ir" / "model.xml").xml
     out = ov_infer(xml, {"input": x, "ivector": iv})["output"]
@@ -50,7 +50,7 @@ def test_frame_subsampling_factor_file_next_to_the_model(tmp_path):
     x, iv, ref = _io()
     (tmp_path / "final.mdl").symlink_to(DATA / "final.mdl")
     (tmp_path / "frame_subsampling_factor").write_text("3\n")
-    graph = mo.convert(tmp_path / "final.mdl", input=f"input[{len(x)},80]")
+    graph = mo.convert(tmp_path / "final.mdl", input=f"input[{len(x)},80]", framework="kaldi")
     assert graph.meta["kaldi"]["frame_subsampling_factor"] == 3
     out = ov_infer(mo.save(graph, tmp_path / "ir" / "m.xml").xml, {"input": x, "ivector": iv})["output"]
     assert out.shape == (7, 5736)
@@ -71,8 +71,9 @@ def test_counts_subtract_log_priors(tmp_path):
     x, iv, _ = _io()
     counts = np.random.default_rng(0).integers(1, 1000, 5736)
     (tmp_path / "counts").write_text("[ " + " ".join(map(str, counts)) + " ]")
-    plain = mo.save(mo.convert(DATA / "final.txt", input=f"input[{len(x)},80]"), tmp_path / "a" / "m.xml").xml
-    prior = mo.save(mo.convert(DATA / "final.txt", input=f"input[{len(x)},80]", counts=str(tmp_path / "counts")),
+    shape = f"input[{len(x)},80]"
+    plain = mo.save(mo.convert(DATA / "final.txt", input=shape, framework="kaldi"), tmp_path / "a" / "m.xml").xml
+    prior = mo.save(mo.convert(DATA / "final.txt", input=shape, counts=str(tmp_path / "counts"), framework="kaldi"),
                     tmp_path / "b" / "m.xml").xml
     a = ov_infer(plain, {"input": x, "ivector": iv})["output"]
     b = ov_infer(prior, {"input": x, "ivector": iv})["output"]
@@ -81,10 +82,10 @@ def test_counts_subtract_log_priors(tmp_path):
 
 def test_too_few_frames_and_context_options():
     with pytest.raises(OptionError, match="give at least 65 frames"):
-        mo.convert(DATA / "final.txt", input="input[60,80]")
+        mo.convert(DATA / "final.txt", input="input[60,80]", framework="kaldi")
     with pytest.raises(OptionError, match="needs at least 32"):
-        mo.convert(DATA / "final.txt", left_context=10)
-    g = mo.convert(DATA / "final.txt", left_context=40, input="input[100,80]")
+        mo.convert(DATA / "final.txt", left_context=10, framework="kaldi")
+    g = mo.convert(DATA / "final.txt", left_context=40, input="input[100,80]", framework="kaldi")
     assert g.meta["kaldi"]["left_context"] == 40 and g.outputs[0].shape == (28, 5736)
 
 
@@ -125,7 +126,7 @@ def test_unsupported_components_listed_once(tmp_path):
     text = text.replace(b"LogSoftmaxComponent>", b"CompositeComponent>")
     with pytest.raises(UnsupportedOpsError, match=r"2 unsupported Kaldi op type\(s\): StatisticsPoolingComponent x13 "
                                                   r"\(e.g. node 'tdnn1.relu'\), CompositeComponent x1"):
-        mo.convert(_bad(tmp_path, "stats.txt", text))
+        mo.convert(_bad(tmp_path, "stats.txt", text), framework="kaldi")
 
 
 def test_component_missing_a_field(tmp_path):
@@ -174,8 +175,9 @@ def _stream(xml: Path, feeds_per_step):
 
 def test_streaming_equals_chunk(tmp_path):
     x, iv, ref = _io()
-    chunk = mo.save(mo.convert(DATA / "final.mdl", input=f"input[{len(x)},80]"), tmp_path / "c" / "m.xml").xml
-    graph = mo.convert(DATA / "final.mdl", kaldi_form="streaming")
+    chunk = mo.save(mo.convert(DATA / "final.mdl", input=f"input[{len(x)},80]", framework="kaldi"),
+                    tmp_path / "c" / "m.xml").xml
+    graph = mo.convert(DATA / "final.mdl", kaldi_form="streaming", framework="kaldi")
     assert {"ReadValue", "Assign"} <= set(graph.op_counts())
     # one frame per step: every layer computes a single row and reads its past from a history variable
     assert all(n.outputs[0].shape[0] == 1 for n in graph.nodes if n.op == "MatMul")

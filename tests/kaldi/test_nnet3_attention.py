@@ -81,7 +81,7 @@ def test_restricted_attention(left_required, tmp_path):
     for binary in (True, False):
         p = tmp_path / ("att.raw" if binary else "att.txt")
         p.write_bytes(attention_nnet3(binary, left_required))
-        g = mo.convert(p, input="input[12,6]")
+        g = mo.convert(p, input="input[12,6]", framework="kaldi")
         assert (g.meta["kaldi"]["left_context"], g.meta["kaldi"]["right_context"]) == (left_required, RIGHT)
         g.name = "att"
         irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
@@ -91,6 +91,7 @@ def test_restricted_attention(left_required, tmp_path):
     want = ov_infer(irs[0].xml, {"input": x})["output"]
     np.testing.assert_allclose(want, reference(x, left_required), rtol=1e-5, atol=1e-5)
     if left_required == LEFT:
-        stream = mo.save(mo.convert(tmp_path / "att.raw", kaldi_form="streaming"), tmp_path / "s" / "m.xml").xml
+        graph = mo.convert(tmp_path / "att.raw", kaldi_form="streaming", framework="kaldi")
+        stream = mo.save(graph, tmp_path / "s" / "m.xml").xml
         got, _ = _stream(stream, [{"input": x[s:s + 1]} for s in range(12)])
         np.testing.assert_allclose(got[LEFT + RIGHT:], want, rtol=1e-5, atol=1e-5)

@@ -78,7 +78,7 @@ def test_time_height_convolution_binary_text_reference_streaming(tmp_path):
     for binary in (True, False):
         p = tmp_path / ("cnn.raw" if binary else "cnn.txt")
         p.write_bytes(conv_nnet3(binary))
-        g = mo.convert(p, input=f"input[14,{H_IN * F_IN}]")
+        g = mo.convert(p, input=f"input[14,{H_IN * F_IN}]", framework="kaldi")
         assert (g.meta["kaldi"]["left_context"], g.meta["kaldi"]["right_context"]) == (2, 1)
         g.name = "cnn"
         irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
@@ -87,6 +87,7 @@ def test_time_height_convolution_binary_text_reference_streaming(tmp_path):
     x = RNG.standard_normal((14, H_IN * F_IN)).astype(np.float32)
     want = ov_infer(irs[0].xml, {"input": x})["output"]
     np.testing.assert_allclose(want, reference(x), rtol=1e-5, atol=1e-5)
-    stream = mo.save(mo.convert(tmp_path / "cnn.raw", kaldi_form="streaming"), tmp_path / "s" / "m.xml").xml
+    graph = mo.convert(tmp_path / "cnn.raw", kaldi_form="streaming", framework="kaldi")
+    stream = mo.save(graph, tmp_path / "s" / "m.xml").xml
     got, _ = _stream(stream, [{"input": x[s:s + 1]} for s in range(14)])
     np.testing.assert_allclose(got[3:], want, rtol=1e-5, atol=1e-5)

@@ -104,7 +104,7 @@ def test_nnet3_lstm_binary_text_and_reference(tmp_path):
     for binary in (True, False):
         p = tmp_path / ("lstm.raw" if binary else "lstm.txt")
         p.write_bytes(lstm_nnet3(binary))
-        g = mo.convert(p, input=f"input[16,{D}]")
+        g = mo.convert(p, input=f"input[16,{D}]", framework="kaldi")
         assert g.meta["kaldi"]["left_context"] == 2 and g.meta["kaldi"]["right_context"] == 1
         g.name = "lstm"
         irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
@@ -123,9 +123,9 @@ def test_nnet3_lstm_streaming_equals_chunk(tmp_path):
     p = tmp_path / "lstm.raw"
     p.write_bytes(lstm_nnet3(True))
     x = RNG.standard_normal((24, D)).astype(np.float32)
-    chunk = mo.save(mo.convert(p, input=f"input[24,{D}]"), tmp_path / "c" / "m.xml").xml
+    chunk = mo.save(mo.convert(p, input=f"input[24,{D}]", framework="kaldi"), tmp_path / "c" / "m.xml").xml
     want = ov_infer(chunk, {"input": x})["output"]
-    graph = mo.convert(p, kaldi_form="streaming")
+    graph = mo.convert(p, kaldi_form="streaming", framework="kaldi")
     assert graph.meta["kaldi"]["output_lag"] == {"output": 1}
     variables = {n.attrs["variable_id"] for n in graph.nodes if n.op == "ReadValue"}
     assert variables == {"input/history", "lstm1.c_trunc/history", "lstm1.r_trunc/history", "lstm1.r/history",
