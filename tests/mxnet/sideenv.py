@@ -95,8 +95,9 @@ def generate(script: str, timeout: int = 1800) -> Path:
         done = out / ".done"
         if done.exists():
             return out
-        if out.exists():
-            shutil.rmtree(out)
+        for stale in MODELS.glob(f"{Path(script).stem}-*"):   # outputs of older versions of the script
+            if stale.is_dir():
+                shutil.rmtree(stale)
         tmp = out.with_name(out.name + ".partial")
         if tmp.exists():
             shutil.rmtree(tmp)

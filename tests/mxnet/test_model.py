@@ -18,9 +18,13 @@ from tests.runtime import ov_infer
 MO = Path(sys.executable).with_name("mo")
 
 
-def run_mo(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+def run_mo(*args: str, env: dict | None = None, detect: bool = False) -> subprocess.CompletedProcess[str]:
+    """The installed mo; ``--framework mxnet`` is added unless the test is about detection."""
     exe = [str(MO)] if MO.exists() else [sys.executable, "-m", "mo"]
-    return subprocess.run(exe + list(args), capture_output=True, text=True, timeout=300, env=env)
+    args = list(args)
+    if not detect and "--framework" not in args and "--input_symbol" not in args:
+        args[1:1] = ["--framework", "mxnet"]
+    return subprocess.run(exe + args, capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_main_environment_has_no_mxnet():
@@ -45,7 +49,8 @@ def test_file_forms(ops_dir, tmp_path, form):
             "params+symbol": ["--input_model", str(params), "--input_symbol", str(sym)],
             "auto": [str(sym)]}[form]
     out = tmp_path / "out"
-    res = run_mo("convert", *args, "--input_shape", "[2,3,8,8]", "--output_dir", str(out), "--model_name", "m")
+    res = run_mo("convert", *args, "--input_shape", "[2,3,8,8]", "--output_dir", str(out), "--model_name", "m",
+                 detect=form in ("auto", "params+symbol"))
     assert res.returncode == 0, res.stderr
     got = ov_infer(out / "m.xml", {"data": io["in:data"]})["convolution0_output"]
     np.testing.assert_allclose(got, io["out:0"], rtol=1e-5, atol=1e-5)
@@ -56,7 +61,7 @@ def test_newest_params_epoch_is_used(ops_dir, tmp_path):
     bad = d / "model-0000.params"
     shutil.copy(bad, d / "model-0007.params")
     bad.write_bytes(b"not params")        # only epoch 7 is read
-    graph = mo.convert(d / "model-symbol.json", input_shape=[(2, 3, 8, 8)])
+    graph = mo.convert(d / "model-symbol.json", framework="mxnet", input_shape=[(2, 3, 8, 8)])
     assert len(graph.outputs) == 1
 
 
@@ -68,7 +73,7 @@ def test_input_shape_from_symbol(ops_dir, tmp_path):
     assert res.returncode == 2 and "--input_shape" in res.stderr and "'data'" in res.stderr
     doc["nodes"][0]["attrs"] = {"__shape__": "(2, 3, 8, 8)"}
     (d / "model-symbol.json").write_text(json.dumps(doc))
-    graph = mo.convert(d / "model-symbol.json")
+    graph = mo.convert(d / "model-symbol.json", framework="mxnet")
     assert graph.inputs[0].shape == (2, 3, 8, 8)
 
 
@@ -77,7 +82,7 @@ def test_legacy_symbol(tmp_path):
     from .conftest import _generated
     d = _generated("make_params.py")
     io = np.load(d / "legacy-io.npz")
-    graph = mo.convert(d / "legacy-symbol.json", input_shape=[io["x"].shape])
+    graph = mo.convert(d / "legacy-symbol.json", framework="mxnet", input_shape=[io["x"].shape])
     assert [p.outputs[0].name for p in graph.parameters] == ["data"]    # the label is no input
     mo.save(graph, tmp_path / "legacy.xml")
     got = ov_infer(tmp_path / "legacy.xml", {"data": io["x"]})["softmax_output"]
@@ -100,7 +105,8 @@ def test_validate_without_mxnet_says_how(ops_dir, tmp_path):
     work.mkdir()
     code = ("import sys, mo.validate as v; v.mxnet_python = lambda: None; from mo.cli import main; "
             "sys.argv = ['mo'] + sys.argv[1:]; main()")
-    res = subprocess.run([sys.executable, "-c", code, "convert", str(d / "model-symbol.json"), "--input_shape",
+    res = subprocess.run([sys.executable, "-c", code, "convert", "--framework", "mxnet", str(d / "model-symbol.json"),
+                          "--input_shape",
                           "[2,3,8,8]", "--output_dir", str(tmp_path / "o"), "--validate"],
                          capture_output=True, text=True, cwd=work, env=env, timeout=300)
     assert res.returncode == 2, res.stderr

@@ -39,7 +39,7 @@ def convert_case(ops_dir: Path, name: str, tmp_path: Path, **options):
     manifest = {c["name"]: c for c in json.loads((ops_dir / "manifest.json").read_text())}
     c = manifest[name]
     spec = ",".join(f"{k}[{','.join(str(d) for d in s)}]" for k, s in c["inputs"])
-    graph = mo.convert(ops_dir / f"{name}-symbol.json", input=spec, **options)
+    graph = mo.convert(ops_dir / f"{name}-symbol.json", framework="mxnet", input=spec, **options)
     graph.check()
     xml = tmp_path / f"{name}.xml"
     mo.save(graph, xml)

@@ -66,8 +66,14 @@ def rnn(g, data, params, state=None, state_cell=None, seq_len=None, *, state_siz
     w_pieces, b_pieces = pieces[:len(weights)], pieces[len(weights):]
 
     zeros = np.zeros((num_layers * dirs, n, h), np.float32)
-    h0_all = state if state is not None else g.const(zeros)
-    c0_all = state_cell if state_cell is not None else g.const(zeros)
+
+    def initial(v):
+        # Gluon's begin state is _zeros(shape=(L*D, 0, H)): 0 is "infer", here the batch
+        if v is None or (v.const is not None and v.shape is not None and 0 in v.shape):
+            return g.const(zeros)
+        return v
+
+    h0_all, c0_all = initial(state), initial(state_cell)
     x = g.op("Transpose", data, g.i64([1, 0, 2]))          # [N, T, C]
     lengths = g.const(np.full((n,), t, np.int32))
     direction = "bidirectional" if dirs == 2 else "forward"
