@@ -17,22 +17,74 @@ NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
 
 
-def tensor_to_numpy(t) -> np.ndarray:
-    """numpy value of a TensorProto (TensorFlow's own decoder)."""
-    from tensorflow.python.framework import tensor_util
+# TF DataType -> numpy dtype, and which TensorProto list field holds values of that type
+_NP_DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 9: np.int64,
+              10: np.bool_, 17: np.uint16, 19: np.float16, 22: np.uint32, 23: np.uint64, 8: np.complex64,
+              18: np.complex128, 11: np.int8, 12: np.uint8, 13: np.int32, 15: np.int16, 16: np.uint16}
+_VAL_FIELD = {1: "float_val", 2: "double_val", 3: "int_val", 4: "int_val", 5: "int_val", 6: "int_val",
+              9: "int64_val", 10: "bool_val", 17: "int_val", 19: "half_val", 22: "uint32_val", 23: "uint64_val",
+              11: "int_val", 12: "int_val", 13: "int_val", 15: "int_val", 16: "int_val", 14: "half_val"}
+DT_NAMES = {0: "invalid", 7: "string", 8: "complex64", 18: "complex128", 20: "resource", 21: "variant",
+            11: "qint8", 12: "quint8", 13: "qint32", 15: "qint16", 16: "quint16"}
 
-    return tensor_util.MakeNdarray(t)
+
+def _bfloat16():
+    try:
+        import ml_dtypes
+        return np.dtype(ml_dtypes.bfloat16)
+    except ImportError:  # pragma: no cover - ml_dtypes comes with TF and openvino
+        raise ConversionError("bfloat16 constants need the ml_dtypes package") from None
+
+
+def tensor_to_numpy(t) -> np.ndarray:
+    """numpy value of a TensorProto (TensorFlow's or mo's own schema; TensorFlow is not needed).
+
+    Packed ``tensor_content`` bytes are used as they are; otherwise the typed value list, where
+    fewer values than elements means "repeat the last one" (TF's compact form for splats).
+    Strings become an object array of bytes.
+    """
+    dt = int(t.dtype)
+    shape = tuple(int(d.size) for d in t.tensor_shape.dim)
+    n = int(np.prod(shape, dtype=np.int64))
+    if dt == 7:
+        vals = list(t.string_val)
+        arr = np.empty(n, dtype=object)
+        if vals:
+            for i in range(n):
+                arr[i] = vals[min(i, len(vals) - 1)]
+        return arr.reshape(shape)
+    npdt = _bfloat16() if dt == 14 else _NP_DTYPES.get(dt)
+    if npdt is None:
+        raise ConversionError(f"TensorFlow constants of element type {DT_NAMES.get(dt, dt)} are not supported")
+    npdt = np.dtype(npdt)
+    if t.tensor_content:
+        return np.frombuffer(t.tensor_content, dtype=npdt.newbyteorder("<")).reshape(shape)
+    if dt in (8, 18):
+        raw = np.asarray(t.scomplex_val if dt == 8 else t.dcomplex_val,
+                         dtype=np.float32 if dt == 8 else np.float64)
+        vals = raw[0::2] + 1j * raw[1::2]
+    elif dt in (19, 14):
+        vals = np.asarray(t.half_val, dtype=np.uint16).view(npdt)
+    else:
+        vals = np.asarray(getattr(t, _VAL_FIELD[dt]), dtype=npdt)
+    vals = vals.astype(npdt, copy=False)
+    if vals.size == n:
+        return vals.reshape(shape)
+    if vals.size == 0:
+        return np.zeros(shape, dtype=npdt)
+    if vals.size > n:
+        raise ConversionError(f"TensorProto holds {vals.size} values for shape {shape}")
+    out = np.empty(n, dtype=npdt)
+    out[:vals.size] = vals
+    out[vals.size:] = vals[-1]
+    return out.reshape(shape)
 
 
 def dtype_to_etype(dt: int) -> str:
     """mo element type of a TF DataType enum value."""
     etype = TF_ETYPES.get(int(dt))
     if etype is None:
-        import tensorflow as tf
-        try:
-            name = tf.dtypes.as_dtype(int(dt)).name
-        except Exception:  # noqa: BLE001
-            name = str(dt)
+        name = DT_NAMES.get(int(dt) % 100, str(int(dt)))
         raise ConversionError(f"TensorFlow element type {name} is not supported by mo")
     return etype
 

@@ -11,6 +11,7 @@ Tensor names in the IR: a GraphDef's inputs/outputs keep their node name and the
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from mo.options import ConvertOptions, resolve_input
 
 from .context import TfContext, dtype_to_etype, shape_from_proto, split_input, tf_ops
 from . import ops  # noqa: F401  (registers the converters)
+
+log = logging.getLogger("mo")
 
 # ops that never carry inference data: sinks of this kind are not model outputs
 NON_OUTPUT_OPS = frozenset({
@@ -66,6 +69,7 @@ class TfModel:
     inputs: list[tuple[str, list[str]]] = field(default_factory=list)
     outputs: list[tuple[str, list[str]]] = field(default_factory=list)
     source: str = ""   # what --validate runs: "graphdef" | "saved_model" | "meta"
+    consts: dict = field(default_factory=dict)   # node name -> tensor (variables read from a checkpoint)
 
 
 def detect(path: str) -> bool:
@@ -113,10 +117,10 @@ def _first_line(e: BaseException) -> str:
 # ----------------------------------------------------------------------------- readers
 def read_graph_def(path: str, is_text: bool | None = None):
     """A GraphDef from a binary or text protobuf file (``is_text`` None: try binary, then text)."""
-    _quiet_tf()
     from google.protobuf import text_format
     from google.protobuf.message import DecodeError
-    from tensorflow.core.framework import graph_pb2
+
+    from .proto import mo_tf_framework_pb2 as graph_pb2
 
     if os.path.isdir(path):
         raise InputError(f"{path}: is a directory; pass a .pb file or a SavedModel directory")
@@ -133,7 +137,7 @@ def read_graph_def(path: str, is_text: bool | None = None):
             pass
         gd = graph_pb2.GraphDef()
     try:
-        text_format.Merge(data.decode("utf-8"), gd)
+        text_format.Merge(data.decode("utf-8"), gd, allow_unknown_field=True)
     except (text_format.ParseError, UnicodeDecodeError) as e:
         kind = "text" if is_text else "binary or text"
         raise InputError(f"{path}: not a valid TensorFlow GraphDef ({kind} protobuf parse failed: "
@@ -249,7 +253,14 @@ def read_model(path: str, options: ConvertOptions) -> TfModel:
     p = Path(path)
     if options.saved_model_dir or (p.is_dir() and ((p / "saved_model.pb").exists() or
                                                    (p / "saved_model.pbtxt").exists())):
-        return read_saved_model(options.saved_model_dir or path, options.saved_model_tags, options.signature)
+        sm_dir = options.saved_model_dir or path
+        if os.path.isdir(sm_dir):
+            from .saved_model import FastPathUnsupported, read_saved_model_fast
+            try:
+                return read_saved_model_fast(sm_dir, options.saved_model_tags, options.signature)
+            except FastPathUnsupported as e:
+                log.info("%s: reading the SavedModel with TensorFlow: %s", sm_dir, e)
+        return read_saved_model(sm_dir, options.saved_model_tags, options.signature)
     if meta or p.suffix.lower() == ".meta":
         return read_meta_graph(meta or path, options.input_checkpoint, list(options.outputs))
     if p.is_dir():
@@ -261,9 +272,34 @@ def read_model(path: str, options: ConvertOptions) -> TfModel:
     return TfModel(read_graph_def(path, True if options.input_model_is_text else None), source="graphdef")
 
 
+# ops whose outputs are no model data (strings, resource handles, queues, tables): not sinks to output
+_NO_DATA_OPS = frozenset({
+    "VarHandleOp", "HashTableV2", "MutableHashTableV2", "MutableDenseHashTableV2", "HashTable", "MutableHashTable",
+    "FIFOQueueV2", "FIFOQueue", "PaddingFIFOQueueV2", "RandomShuffleQueueV2", "PriorityQueueV2", "ReaderReadV2",
+    "TFRecordReaderV2", "WholeFileReaderV2", "StringFormat", "AsString", "StringJoin", "ShardedFilename",
+    "StaticRegexFullMatch", "LookupTableImportV2", "InitializeTableV2", "InitializeTableFromTextFileV2",
+    "TensorArrayV3", "TensorArrayCloseV3", "WriteScalarSummary", "WriteHistogramSummary", "SummaryWriter",
+    "CreateSummaryFileWriter", "FlushSummaryWriter", "DestroyResourceOp", "DisableCopyOnRead",
+})
+
+
 def _has_data_outputs(op: str) -> bool:
     """False for op types that declare no outputs (Assign*/Save/NoOp...) or only string/handle
-    outputs (datasets, iterators); unknown ops count as having some."""
+    outputs (datasets, iterators); unknown ops count as having some.
+
+    TensorFlow's op registry decides when TensorFlow is loaded already; otherwise ops mo converts
+    count as data, and a table of handle/string ops as not (TensorFlow is imported only for an op
+    neither knows, so that reading a frozen graph does not need it).
+    """
+    import sys
+
+    if "Dataset" in op or "Iterator" in op:
+        return False
+    if "tensorflow" not in sys.modules:
+        if tf_ops.lookup(op) is not None:
+            return True
+        if op in _NO_DATA_OPS or op.endswith(("Summary", "SummaryV2")):
+            return False
     try:
         from tensorflow.python.framework import op_def_registry
         od = op_def_registry.get(op)
@@ -272,7 +308,7 @@ def _has_data_outputs(op: str) -> bool:
     if od is None:
         return True
     # strings, resources and variants (dataset/iterator handles) are not model outputs
-    return any(a.type not in (7, 20, 21) for a in od.output_arg) and "Dataset" not in op and "Iterator" not in op
+    return any(a.type not in (7, 20, 21) for a in od.output_arg)
 
 
 _TRAINING_PREFIXES = ("Assign", "ResourceApply", "Apply", "Save", "Restore", "ResourceSparseApply", "SparseApply")
@@ -462,7 +498,9 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     for n in order:
         if n.name in cut_nodes:
             continue
-        if not flow.convert(n, values):
+        if n.name in model.consts:
+            values[f"{n.name}:0"] = ctx.const(model.consts[n.name], name=n.name)
+        elif not flow.convert(n, values):
             continue
         k = 0
         while f"{n.name}:{k}" in values:
