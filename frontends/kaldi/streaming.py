@@ -103,7 +103,9 @@ class StreamBuilder:
                     lag[n], changed = want, True
             if not changed:
                 return lag
-        raise ConversionError(f"{self.cb.path}: a loop in the network without a time delay")
+        raise ConversionError(f"{self.cb.path}: a loop in the network reads future frames (a backward "
+                              f"recurrence, as in a BLSTM) or has no time delay; the streaming form cannot "
+                              f"compute it, use --kaldi_form chunk")
 
     # ------------------------------------------------------------ building
     def build(self, outputs: list[str], right: int) -> dict[str, Value]:

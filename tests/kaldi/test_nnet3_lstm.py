@@ -12,8 +12,10 @@ numpy reference (OpenVINO, f32 hint; rtol 1e-5, atol 1e-5):
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import mo
+from mo.errors import ConversionError
 
 from ..runtime import ov_infer
 from .writer import KaldiWriter
@@ -53,9 +55,9 @@ def affine(w: KaldiWriter, name: str, kind: str, m, bias) -> None:
     w.token(f"</{kind}>")
 
 
-def lstm_nnet3(binary: bool) -> bytes:
+def lstm_nnet3(binary: bool, config: str = CONFIG) -> bytes:
     w = KaldiWriter(binary).token("<Nnet3>")
-    w.out += CONFIG.encode()
+    w.out += config.encode()
     w.token("<NumComponents>").int32(8)
     affine(w, "tdnn1.affine", "NaturalGradientAffineComponent", A, AB)
     w.token("<ComponentName>").token("tdnn1.relu").token("<RectifiedLinearComponent>").token("<Dim>").int32(8)
@@ -140,3 +142,21 @@ def test_nnet3_lstm_streaming_equals_chunk(tmp_path):
                               for s in range(24)])
         np.testing.assert_allclose(got[3:], want, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(want, reference(x), rtol=1e-5, atol=1e-5)
+
+
+def test_backward_lstm_chunk_only(tmp_path):
+    """The same layer run backwards in time (IfDefined(Offset(x, +2))): the chunk form computes it from
+    the last frame down (numpy: the forward reference on the time-reversed input and weights mirrored);
+    the streaming form refuses it in one line."""
+    backward = CONFIG.replace("Offset(lstm1.r_trunc, -2)", "Offset(lstm1.r_trunc, 2)").replace(
+        "Offset(lstm1.c_trunc, -2)", "Offset(lstm1.c_trunc, 2)").replace(
+        "Append(Offset(lstm1.r, -1), lstm1.r)", "Append(Offset(lstm1.r, 1), lstm1.r)").replace(
+        "Append(Offset(input, -1), input, Offset(input, 1))", "Append(Offset(input, 1), input, Offset(input, -1))")
+    p = tmp_path / "blstm.raw"
+    p.write_bytes(lstm_nnet3(True, backward))
+    x = RNG.standard_normal((16, D)).astype(np.float32)
+    got = ov_infer(mo.save(mo.convert(p, input=f"input[16,{D}]", framework="kaldi"), tmp_path / "c" / "m.xml").xml,
+                   {"input": x})["output"]
+    np.testing.assert_allclose(got, reference(x[::-1])[::-1], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ConversionError, match="backward"):
+        mo.convert(p, kaldi_form="streaming", framework="kaldi")
