@@ -11,6 +11,9 @@ at the start of the chunk (of the utterance in nnet-forward):
 In the chunk form the time loop is unrolled over the chunk's rows; in the streaming form one row
 is computed per inference and r, c live in ReadValue/Assign variables ``<component>/r``, ``/c``.
 
+nnet1 BlstmProjected: the forward LSTM above and a second one (its own weights, written after the
+forward ones) run from the last frame to the first; output [r_forward(t), r_backward(t)].
+
 nnet3 LstmNonlinearity (nnet-combined-component.cc / cu-math ComputeLstmNonlinearity): input
 ``[i, f, g, o, c_prev]`` (5C columns; 5C+3 with dropout masks d_i, d_f, d_o), Params rows w_ic,
 w_fc, w_oc (3 x C):
@@ -58,16 +61,18 @@ def warmup_mask(cb, steps: int) -> Value:
     return cb._warmup
 
 
-def lstm_projected(cb, comp: Component, x, streaming: bool, where: str, warmup: int = 0):
+def lstm_projected(cb, comp: Component, x, streaming: bool, where: str, warmup: int = 0, prefix: str = ""):
     """nnet1 LstmProjected over the rows of ``x`` (a Frames); returns Frames of the projections.
 
     Streaming: ``x`` is one row per inference; the state is kept at zero for ``warmup`` steps.
+    ``prefix`` "Backward": the backward half of a BlstmProjected, run from the last row to the first
+    (zero state after the last frame).
     """
     from .chunk import Frames
 
     b, f = cb.b, comp.fields
-    wx, wr, bias = f["WGifoX"], f["WGifoR"], f["Bias"]
-    pi, pf, po, wrm = f["PeepholeI"], f["PeepholeF"], f["PeepholeO"], f["WRM"]
+    wx, wr, bias = f[prefix + "WGifoX"], f[prefix + "WGifoR"], f[prefix + "Bias"]
+    pi, pf, po, wrm = f[prefix + "PeepholeI"], f[prefix + "PeepholeF"], f[prefix + "PeepholeO"], f[prefix + "WRM"]
     cell = int(f["CellDim"])
     proj = wrm.shape[0]
     if wx.shape != (4 * cell, x.value.shape[1]) or wr.shape != (4 * cell, proj) or wrm.shape[1] != cell:
@@ -91,7 +96,7 @@ def lstm_projected(cb, comp: Component, x, streaming: bool, where: str, warmup: 
         r_prev = b.const(np.zeros((1, proj), np.float32))
         c_prev = b.const(np.zeros((1, cell), np.float32))
     outs = []
-    for t in range(x.n):
+    for t in (range(x.n - 1, -1, -1) if prefix == "Backward" else range(x.n)):
         row = gifo_x if x.n == 1 else cb._slice(gifo_x, t, t + 1, axis=0)
         gifo = b.op("Add", row, b.op("MatMul", r_prev, wr_c, transpose_b=True))
         g = b.op("Tanh", _cols(cb, gifo, 0, cell))
@@ -110,6 +115,8 @@ def lstm_projected(cb, comp: Component, x, streaming: bool, where: str, warmup: 
             r_prev, c_prev = b.op("Multiply", r_prev, mask), b.op("Multiply", c_prev, mask)
         b.op_outputs("Assign", r_prev, variable_id=f"{comp.name}/r", name=f"{comp.name}/r/write")
         b.op_outputs("Assign", c_prev, variable_id=f"{comp.name}/c", name=f"{comp.name}/c/write")
+    if prefix == "Backward":
+        outs.reverse()
     y = outs[0] if len(outs) == 1 else b.op("Concat", *outs, axis=0)
     return Frames(y, x.t0, x.n)
 

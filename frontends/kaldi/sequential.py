@@ -19,7 +19,7 @@ component maps each frame on its own. Formulas (test-time):
     Normalize                                 y = x * sqrt(D) / max(|x|, sqrt(D) 2^-33)  (rms 1)
     Copy (1-based indexes)                    y = x[:, idx - 1]
     Dropout / DropoutComponent                y = x
-    LstmProjected                             recurrent.py
+    LstmProjected, BlstmProjected             recurrent.py
     Parallel (nested networks N_1..N_k)       y = [N_1(x[:, cols_1]), ..., N_k(x[:, cols_k])], frames aligned
     Convolutional (nnet1; patch dim d, step s, stride S, K = in/S splices, P = 1 + (S-d)/s patches)
         y[:, p*F:(p+1)*F] = [x[:, p*s + k*S + j] for k < K, j < d] Filters^T + Bias
@@ -43,9 +43,9 @@ from .reader import Reader
 NNET1_NO_DATA = {"Sigmoid", "Tanh", "Softmax", "Dropout"}
 NNET1_KNOWN = NNET1_NO_DATA | {"AffineTransform", "LinearTransform", "Splice", "AddShift", "Rescale", "Copy",
                                "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent",
-                               "ParallelComponent"}
+                               "ParallelComponent", "BlstmProjected"}
 NNET1_TAGGED = {"ConvolutionalComponent", "MaxPoolingComponent"}  # <Tag> value pairs, read generically
-NNET1_ALIASES = {"LstmProjectedStreams": "LstmProjected"}
+NNET1_ALIASES = {"LstmProjectedStreams": "LstmProjected", "BlstmProjectedStreams": "BlstmProjected"}
 LSTM_TAGS = {"<CellDim>", "<LearnRateCoef>", "<BiasLearnRateCoef>", "<CellClip>", "<DiffClip>", "<CellDiffClip>",
              "<GradClip>", "<ClipGradient>"}
 
@@ -84,16 +84,17 @@ def read_nnet1(r: Reader, prefix: str = "") -> list[Component]:
                 r.token()
                 comp.fields["LearnRateCoef"] = r.float()
             comp.fields["Vector"] = r.vector()
-        elif kind == "LstmProjected":
+        elif kind in ("LstmProjected", "BlstmProjected"):
             while r.peek_char() == "<" and r.peek_token() in LSTM_TAGS:
                 tag = r.token()
                 comp.fields[tag[1:-1]] = r.int32() if tag == "<CellDim>" else r.float()
             if "CellDim" not in comp.fields:
-                raise r.fail("<LstmProjected> without <CellDim>", start)
-            comp.fields["WGifoX"], comp.fields["WGifoR"] = r.matrix(), r.matrix()
-            comp.fields["Bias"] = r.vector()
-            comp.fields["PeepholeI"], comp.fields["PeepholeF"] = r.vector(), r.vector()
-            comp.fields["PeepholeO"], comp.fields["WRM"] = r.vector(), r.matrix()
+                raise r.fail(f"<{kind}> without <CellDim>", start)
+            for prefix in ("", "Backward") if kind == "BlstmProjected" else ("",):
+                comp.fields[prefix + "WGifoX"], comp.fields[prefix + "WGifoR"] = r.matrix(), r.matrix()
+                comp.fields[prefix + "Bias"] = r.vector()
+                comp.fields[prefix + "PeepholeI"], comp.fields[prefix + "PeepholeF"] = r.vector(), r.vector()
+                comp.fields[prefix + "PeepholeO"], comp.fields[prefix + "WRM"] = r.vector(), r.matrix()
         elif kind == "ParallelComponent":  # nested networks side by side on consecutive input columns
             r.expect("<NestedNnetCount>")
             nested = []
@@ -143,6 +144,7 @@ SUPPORTED = {
     # nnet1
     "AffineTransform", "LinearTransform", "Sigmoid", "Tanh", "Softmax", "Dropout", "Splice", "AddShift",
     "Rescale", "Copy", "LstmProjected", "ConvolutionalComponent", "MaxPoolingComponent", "ParallelComponent",
+    "BlstmProjected",
     # nnet2
     "SpliceComponent", "AffineComponent", "AffineComponentPreconditioned", "AffineComponentPreconditionedOnline",
     "FixedAffineComponent", "FixedLinearComponent", "PnormComponent", "NormalizeComponent", "SoftmaxComponent",
@@ -265,6 +267,13 @@ def _apply(cb: ChunkBuilder, c: Component, x: Frames, path: str, streaming: bool
         if t1 <= t0:
             raise ConversionError(f"{where}: the chunk has too few frames for the nested networks' context")
         return Frames(b.op("Concat", *[cb.rows(o, t0, t1 - t0) for o in outs], axis=1), t0, t1 - t0)
+    if k == "BlstmProjected":  # forward and backward LstmProjected, outputs appended
+        if streaming:
+            raise ConversionError(f"{where}: a bidirectional LSTM needs the whole utterance; use --kaldi_form chunk")
+        from .recurrent import lstm_projected
+        fw = lstm_projected(cb, c, x, False, where)
+        bw = lstm_projected(cb, c, x, False, where, prefix="Backward")
+        return Frames(b.op("Concat", fw.value, bw.value, axis=1), x.t0, x.n)
     if k == "LstmProjected":
         from .recurrent import lstm_projected
         return lstm_projected(cb, c, x, streaming, where, warmup=getattr(cb, "warmup_steps", 0))

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import mo
-from mo.errors import OptionError, UnsupportedOpsError
+from mo.errors import ConversionError, OptionError, UnsupportedOpsError
 
 from ..runtime import ov_infer
 from .writer import KaldiWriter
@@ -411,3 +411,58 @@ def test_nnet2_convolutional1d_maxpooling(tmp_path):
     x = RNG.standard_normal((12, 8)).astype(np.float32)
     np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], nnet1_cnn_reference(x),
                                rtol=1e-5, atol=1e-6)
+
+
+BWX = RNG.standard_normal((4 * CELL, 15)).astype(np.float32) * 0.4
+BWR = RNG.standard_normal((4 * CELL, PROJ)).astype(np.float32) * 0.4
+BB = RNG.standard_normal(4 * CELL).astype(np.float32) * 0.2
+BPI, BPF, BPO = (RNG.standard_normal(CELL).astype(np.float32) * 0.3 for _ in range(3))
+BWRM = RNG.standard_normal((PROJ, CELL)).astype(np.float32) * 0.5
+BW2, BB2 = RNG.standard_normal((3, 2 * PROJ)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+
+def _lstm_run(xs, wx, wr, b, pi, pf, po, wrm, clip):
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    r, c, out = np.zeros(PROJ), np.zeros(CELL), []
+    for row in xs:
+        g, i, f, o = np.split(row @ wx.T + b + r @ wr.T, 4)
+        i, f = sig(i + pi * c), sig(f + pf * c)
+        c = np.clip(f * c + i * np.tanh(g), -clip, clip)
+        r = (sig(o + po * c) * np.tanh(c)) @ wrm.T
+        out.append(r)
+    return np.array(out)
+
+
+def test_nnet1_blstm(tmp_path):
+    """BlstmProjected: forward LSTM (weights as above) and a backward one run from the last frame
+    (zero state after it); output [r_fw, r_bw] -> Affine -> Softmax. Streaming refuses it."""
+    def write(binary):
+        w = KaldiWriter(binary).token("<Nnet>")
+        w.token("<Splice>").int32(15).int32(5).int_vector([-1, 0, 1]).token("<!EndOfComponent>")
+        w.token("<BlstmProjectedStreams>").int32(2 * PROJ).int32(15).token("<CellDim>").int32(CELL)
+        w.token("<LearnRateCoef>").float(1.0).token("<BiasLearnRateCoef>").float(1.0).token("<CellClip>").float(1.5)
+        w.token("<DiffClip>").float(1.0).token("<CellDiffClip>").float(0.0).token("<GradClip>").float(250.0)
+        w.matrix(LWX).matrix(LWR).vector(LB).vector(LPI).vector(LPF).vector(LPO).matrix(LWRM)
+        w.matrix(BWX).matrix(BWR).vector(BB).vector(BPI).vector(BPF).vector(BPO).matrix(BWRM)
+        w.token("<!EndOfComponent>")
+        w.token("<AffineTransform>").int32(3).int32(2 * PROJ).token("<LearnRateCoef>").float(1.0)
+        w.token("<BiasLearnRateCoef>").float(1.0).token("<MaxNorm>").float(0.0).matrix(BW2).vector(BB2)
+        w.token("<!EndOfComponent>").token("<Softmax>").int32(3).int32(3).token("<!EndOfComponent>")
+        return w.token("</Nnet>").bytes()
+
+    irs = []
+    for binary in (True, False):
+        path = tmp_path / f"blstm{'.bin' if binary else '.txt'}"
+        path.write_bytes(write(binary))
+        graph = mo.convert(path, input="input[14,5]", framework="kaldi")
+        graph.name = "blstm"
+        irs.append(mo.save(graph, tmp_path / ("b" if binary else "t") / "m.xml"))
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((14, 5)).astype(np.float32)
+    xs = splice(x.astype(np.float64), [-1, 0, 1])
+    fw = _lstm_run(xs, LWX, LWR, LB, LPI, LPF, LPO, LWRM, 1.5)
+    bw = _lstm_run(xs[::-1], BWX, BWR, BB, BPI, BPF, BPO, BWRM, 1.5)[::-1]
+    want = softmax(np.concatenate([fw, bw], axis=1) @ BW2.T + BB2)
+    np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConversionError, match="bidirectional"):
+        mo.convert(tmp_path / "blstm.bin", kaldi_form="streaming", framework="kaldi")
