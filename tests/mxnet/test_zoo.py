@@ -2,7 +2,7 @@
 converted by mo in the main environment and run in OpenVINO.
 
 FP32: max |IR - mxnet| / max |mxnet| <= 1e-4. FP16 (weights stored as f16, run with the f32
-hint): the same ratio <= 1e-2.
+hint): the same ratio <= 2e-2.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.runtime import ov_infer
 
 NETS = {"resnet18_v1": 224, "resnet50_v2": 224, "mobilenet1.0": 224, "mobilenetv2_1.0": 224,
         "squeezenet1.1": 224, "vgg11_bn": 224, "densenet121": 224, "inceptionv3": 299, "alexnet": 224}
-FP16_TOLERANCE = 1e-2
+FP16_TOLERANCE = 2e-2   # as --validate for FP16; measured at most 9.2e-3 (mobilenetv2_1.0)
 
 
 def _rel_error(got: np.ndarray, ref: np.ndarray) -> float:

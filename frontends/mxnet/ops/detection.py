@@ -8,6 +8,8 @@ from mo.errors import ConversionError
 
 from ..context import mxnet_ops
 
+MAX_CLASS_IDS = 128   # box_nms separates class ids 0..127 (rows with other ids are dropped)
+
 
 def multibox_prior_anchors(height: int, width: int, sizes, ratios, steps=(-1.0, -1.0), offsets=(0.5, 0.5),
                            clip: bool = False) -> np.ndarray:
@@ -163,7 +165,7 @@ def box_nms(g, x, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=
             # one NMS class per distinct id: ids are small non-negative integers in practice
             ids = g.op("Reshape", g.op("Gather", rows, g.i64([id_index]), g.i64(1), batch_dims=0), g.i64([n]),
                        special_zero=False)
-            max_id = _max_class_id(g)
+            max_id = MAX_CLASS_IDS
             idx = g.op("Convert", ids, destination_type="i64")
             onehot = g.op("OneHot", idx, g.i64(max_id), g.scalar_like(1.0, score), g.scalar_like(0.0, score), axis=0)
             # rows with id -1 are invalid: OneHot gives them all zeros
@@ -175,10 +177,3 @@ def box_nms(g, x, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=
     y = outs[0] if len(outs) == 1 else g.op("Concat", *outs, axis=0)
     return g.op("Reshape", y, g.i64(list(shape)), special_zero=False)
 
-
-MAX_CLASS_IDS = 128
-
-
-def _max_class_id(g) -> int:
-    """How many class ids box_nms separates (ids at or above are ignored)."""
-    return MAX_CLASS_IDS

@@ -306,7 +306,8 @@ def layer_norm(g, x, gamma, beta, *, axis=-1, eps=1e-5, output_mean_var=False):
 
 @mxnet_ops.op("GroupNorm")
 def group_norm(g, x, gamma, beta, *, num_groups=1, eps=1e-5, output_mean_var=False):
-    """MXNet's GroupNorm: gamma/beta per group... per channel in 1.9 (shape [C])."""
+    """Normalization over groups of channels; mxnet 1.x has gamma/beta per group ([num_groups]),
+    later versions per channel ([C]), which OpenVINO's GroupNormalization takes directly."""
     c = g.static_shape(gamma, "gamma")[0]
     xs = g.static_shape(x)
     if c != xs[1]:

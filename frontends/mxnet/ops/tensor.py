@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from mo.errors import ConversionError
-from mo.ir.builder import value_of
-from mo.types import to_numpy
 
 from ..context import mxnet_ops
 
@@ -458,11 +456,3 @@ def one_hot(g, idx, *, depth, on_value=1.0, off_value=0.0, dtype="float32"):
     return g.op("OneHot", i, g.i64(int(depth)), g.const(np.asarray(on_value, dt)), g.const(np.asarray(off_value, dt)),
                 axis=-1)
 
-
-def const_value(v):
-    """The value of a constant input, or None."""
-    return value_of(v)
-
-
-def np_dtype(v) -> np.dtype:
-    return np.dtype(to_numpy(v.etype))
