@@ -1,4 +1,6 @@
-"""Kaldi model files: detection by header and loading into a mo Graph (nnet3, chunk form)."""
+"""Kaldi model files: detection by header, and loading nnet1/nnet2/nnet3 networks into a mo Graph in
+the chunk or the streaming form (options: --kaldi_form, --input T, --left/right_context, --counts,
+--remove_output_softmax)."""
 from __future__ import annotations
 
 import logging
@@ -112,12 +114,13 @@ def load(path: str, options: ConvertOptions) -> Graph:
     values = builder.build({name: 1 for name in invariant}, frames)
     for n in keep:
         f: Frames = values[n.name]
+        # softmax removal and priors act per row: applied before the rows are cut out
+        f = Frames(_postprocess(builder, f.value, n.name, options, net.priors, path), f.t0, f.n, f.invariant)
         out = builder.rows(f, left, frames - left - right)
         if factor > 1:
             b = builder.b
             out = b.op("Slice", out, b.const(np.array([0], np.int64)), b.const(np.array([frames], np.int64)),
                        b.const(np.array([factor], np.int64)), b.const(np.array([0], np.int64)))
-        out = _postprocess(builder, out, n.name, options, net.priors, path)
         builder.b.result(out, n.name)
     g.meta["kaldi"] = {"left_context": left, "right_context": right, "frames": frames}
     if factor > 1:

@@ -18,6 +18,7 @@ import mo
 from mo.errors import ConversionError
 
 from ..runtime import ov_infer
+from .test_nnet3 import _stream
 from .writer import KaldiWriter
 
 RNG = np.random.default_rng(7)
@@ -160,3 +161,27 @@ def test_backward_lstm_chunk_only(tmp_path):
     np.testing.assert_allclose(got, reference(x[::-1])[::-1], rtol=1e-5, atol=1e-5)
     with pytest.raises(ConversionError, match="backward"):
         mo.convert(p, kaldi_form="streaming", framework="kaldi")
+
+
+@pytest.mark.parametrize("form", ["chunk", "streaming"])
+def test_remove_output_softmax_and_counts_behind_the_context(form, tmp_path):
+    """The output node's LogSoftmax sits behind the row selection of the context: it is still found
+    and removed; counts are then subtracted from the logits."""
+    p = tmp_path / "lstm.raw"
+    p.write_bytes(lstm_nnet3(True))
+    counts = np.array([5.0, 3.0, 2.0])
+    (tmp_path / "counts").write_text("[ 5 3 2 ]")
+    kw = dict(remove_output_softmax=True, counts=str(tmp_path / "counts"), framework="kaldi")
+    x = RNG.standard_normal((16, D)).astype(np.float32)
+    ref = reference(x)  # log-softmax: logits up to a per-row constant
+    if form == "chunk":
+        g = mo.convert(p, input=f"input[16,{D}]", **kw)
+        got = ov_infer(mo.save(g, tmp_path / "m.xml").xml, {"input": x})["output"]
+    else:
+        g = mo.convert(p, kaldi_form="streaming", **kw)
+        got, _ = _stream(mo.save(g, tmp_path / "m.xml").xml, [{"input": x[s:s + 1]} for s in range(16)])
+        got = got[3:]
+    assert "LogSoftmax" not in g.op_counts()
+    want = ref - np.log(counts / counts.sum())
+    np.testing.assert_allclose(got - got[:, :1], want - want[:, :1], rtol=1e-5, atol=1e-5)
+    assert np.abs(np.exp(got + np.log(counts / counts.sum())).sum(1) - 1).max() > 1e-3  # not normalised
