@@ -241,3 +241,22 @@ def test_tf_must_not_fire(tmp_path):
 
     ops = convert_tf(fn, _x((2, 5, 16)), tmp_path).op_counts()
     assert "Gelu" not in ops and "HSigmoid" not in ops and "Erf" in ops, ops
+
+
+@pytest.mark.slow
+def test_mobilenet_v3_small_hard_activations(tmp_path):
+    """Keras MobileNetV3Small (random weights, 96x96, no top): every hard_swish / hard_sigmoid of its
+    blocks becomes HSwish / HSigmoid, no Clamp is left, and the features match TensorFlow
+    (atol 1e-4 on values of order 1)."""
+    import keras
+
+    from ..tf.test_keras_apps import reseed_weights
+
+    keras.utils.set_random_seed(0)
+    net = keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), weights=None, include_top=False,
+                                              include_preprocessing=False)
+    reseed_weights(net)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 96, 96, 3)).astype(np.float32)
+    graph = convert_tf(lambda t: net(t, training=False), x, tmp_path, rtol=1e-4, atol=1e-4)
+    ops = graph.op_counts()
+    assert ops.get("HSwish") == 18 and ops.get("HSigmoid") == 9 and "Clamp" not in ops, ops

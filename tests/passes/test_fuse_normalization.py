@@ -195,3 +195,25 @@ def test_tf_l2_normalize_fires(axis, tmp_path):
     norm = [n for n in graph.nodes if n.op == "NormalizeL2"]
     assert len(norm) == 1 and norm[0].inputs[1].const.numpy().tolist() == [axis % 3], graph.op_counts()
     assert "fuse_normalization: 1 NormalizeL2 fused" in report(graph, "fuse_normalization")
+
+
+@pytest.mark.slow
+def test_keras_transformer_encoder(tmp_path):
+    """Two Keras encoder blocks (MultiHeadAttention, LayerNormalization, Dense gelu; random weights):
+    4 LayerNorms become MVN, 2 GELUs become Gelu, no ReduceMean or Erf is left; matches TF."""
+    import keras
+
+    from ..tf.test_keras_apps import reseed_weights
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 64), batch_size=1)
+    h = inp
+    for _ in range(2):
+        h = keras.layers.LayerNormalization(epsilon=1e-6)(h + keras.layers.MultiHeadAttention(4, 16)(h, h))
+        f = keras.layers.Dense(64)(keras.layers.Dense(256, activation="gelu")(h))
+        h = keras.layers.LayerNormalization(epsilon=1e-6)(h + f)
+    net = keras.Model(inp, h)
+    reseed_weights(net)
+    graph = convert_tf(lambda t: net(t), _x((1, 16, 64)), tmp_path, rtol=RTOL, atol=1e-4)
+    ops = graph.op_counts()
+    assert ops.get("MVN") == 4 and ops.get("Gelu") == 2 and not {"ReduceMean", "Erf"} & set(ops), ops
