@@ -1,0 +1,160 @@
+"""The converter context: a Builder that knows the Caffe layer being converted and its blobs."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from mo.errors import ConversionError, InputError
+from mo.graph import Graph, Value
+from mo.ir.builder import Builder
+from mo.tensor import ArrayTensor, Tensor
+
+from ..registry import Registry, run_converter
+from .layers import Layer
+from .weights import Blob, LayerBlobs
+
+caffe_ops = Registry("caffe")
+
+
+def dispatch_key(layer: Layer) -> str:
+    """The registry key of a layer: its type, or ``Python:<layer class>`` for Python layers."""
+    if layer.type == "Python":
+        return f"Python:{layer.msg.python_param.layer}"
+    return layer.type
+
+
+class BlobSource(Protocol):
+    """Where a layer's learned blobs come from: a .caffemodel, or random values for tests."""
+
+    def blob(self, layer: Layer, index: int, shape: tuple[int, ...], kind: str) -> Tensor: ...
+
+
+class CaffemodelBlobs:
+    """Blobs of a .caffemodel, checked against the shapes the prototxt's layers need."""
+
+    def __init__(self, path: str, prototxt: str, layers: dict[str, LayerBlobs]) -> None:
+        self.path = path
+        self.prototxt = prototxt
+        self.layers = layers
+
+    def blob(self, layer: Layer, index: int, shape: tuple[int, ...], kind: str) -> Tensor:
+        entry = self.layers.get(layer.name)
+        if entry is None:
+            raise InputError(f"{self.path}: has no layer {layer.name!r} ({layer.type}) of {self.prototxt}; "
+                             f"are the .prototxt and the .caffemodel from the same model?")
+        if index >= len(entry.blobs):
+            raise InputError(f"{self.path}: layer {layer.name!r} ({layer.type}) has {len(entry.blobs)} blob(s), "
+                             f"{self.prototxt} needs blob {index} ({kind}); are they from the same model?")
+        b: Blob = entry.blobs[index]
+        if tuple(b.shape) == tuple(shape):
+            return b.tensor
+        count = int(np.prod(shape, dtype=np.int64))
+        squeezed = tuple(d for d in b.shape if d != 1) == tuple(d for d in shape if d != 1)
+        if count == int(np.prod(b.shape, dtype=np.int64)) and (b.legacy or squeezed):
+            return _reshaped(b.tensor, shape)   # legacy 4-D shapes ([1,1,N,K] for a [N,K] matrix)
+        raise InputError(f"{self.path}: blob {index} ({kind}) of layer {layer.name!r} ({layer.type}) has shape "
+                         f"{list(b.shape)}, {self.prototxt} needs {list(shape)}; are they from the same model?")
+
+
+def _reshaped(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    from mo.tensor import MappedTensor, LazyTensor
+    if isinstance(t, MappedTensor):
+        return MappedTensor(t.path, t.offset, t.dtype, shape)
+    if isinstance(t, ArrayTensor):
+        return ArrayTensor(t.array.reshape(shape))
+    return LazyTensor(lambda: t.numpy().reshape(shape), t.dtype, shape)
+
+
+class RandomBlobs:
+    """Seeded random blobs of the shapes the layers ask for; ``made`` keeps them by layer name
+    (tests write them into a .caffemodel)."""
+
+    def __init__(self, seed: int = 0, scale: float = 0.5) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.scale = scale
+        self.made: dict[str, dict[int, np.ndarray]] = {}
+
+    def blob(self, layer: Layer, index: int, shape: tuple[int, ...], kind: str) -> Tensor:
+        got = self.made.setdefault(layer.name, {})
+        if index not in got:
+            if kind == "variance":
+                a = self.rng.uniform(0.5, 1.5, shape)
+            elif kind == "positive":
+                a = self.rng.uniform(0.5, 1.5, shape)
+            elif kind == "factor":
+                a = np.full(shape, self.rng.uniform(0.5, 2.0))
+            elif kind == "weights":
+                fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+                a = self.rng.standard_normal(shape) * np.sqrt(2.0 / max(1, fan_in))
+            else:
+                a = self.rng.standard_normal(shape) * self.scale
+            got[index] = a.astype(np.float32)
+        return ArrayTensor(got[index])
+
+
+class CaffeContext(Builder):
+    """What a converter receives as ``g``: the Builder plus the layer (``g.layer``), its
+    parameter message (``g.p``) and its blobs (``g.blob(i, shape)``)."""
+
+    def __init__(self, graph: Graph, path: str, blobs: BlobSource | None, input_shapes: dict[str, tuple]) -> None:
+        super().__init__(graph)
+        self.path = path
+        self.blobs = blobs
+        self.layer: Layer | None = None
+        self.p: Any = None
+        self.input_shapes = input_shapes   # net input name -> shape (PriorBox reads the image size)
+        self.weights_path = ""
+
+    def convert_layer(self, layer: Layer, inputs: list[Value]) -> tuple[Value, ...]:
+        reg = caffe_ops.lookup(dispatch_key(layer))
+        assert reg is not None
+        where = f"{self.path}: layer {layer.name!r} ({layer.type})"
+        self.layer = layer
+        self.p = layer.param
+        self.name_hint = layer.name
+        self.meta = {"source_op": layer.type, "source_name": layer.name}
+        out = run_converter(reg, self, inputs, {}, where, self.path)
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        return tuple(v if isinstance(v, Value) else self.const(v) for v in outs)
+
+    # ---------------------------------------------------------------- helpers
+    def blob(self, index: int, shape: tuple[int, ...] | list[int], kind: str = "weights") -> Value:
+        """Learned blob ``index`` of the current layer, which must have ``shape``."""
+        assert self.layer is not None
+        if self.blobs is None:
+            raise InputError(f"{self.path}: no weights: layer {self.layer.name!r} ({self.layer.type}) needs "
+                             f"learned blobs; give the .caffemodel: mo convert --input_proto {self.path} "
+                             f"model.caffemodel")
+        t = self.blobs.blob(self.layer, index, tuple(int(d) for d in shape), kind)
+        return self.const_tensor(t, name=f"{self.layer.name}/blob{index}")
+
+    def blob_count(self) -> int | None:
+        """How many blobs the caffemodel has for this layer (None when unknown)."""
+        if isinstance(self.blobs, CaffemodelBlobs):
+            e = self.blobs.layers.get(self.layer.name)  # type: ignore[union-attr]
+            return len(e.blobs) if e is not None else 0
+        return None
+
+    def i64(self, values: Any) -> Value:
+        return self.const(np.asarray(values, dtype=np.int64))
+
+    def f32(self, values: Any) -> Value:
+        return self.const(np.asarray(values, dtype=np.float32))
+
+    def static_shape(self, v: Value, what: str = "input") -> tuple[int, ...]:
+        if v.shape is None or any(d < 0 for d in v.shape):
+            raise ConversionError(f"the {what} needs a static shape here, has "
+                                  f"{'unknown rank' if v.shape is None else list(v.shape)}; give --input_shape")
+        return tuple(v.shape)
+
+    def rank(self, v: Value) -> int:
+        if v.shape is None:
+            raise ConversionError("the input's rank must be known; give --input_shape")
+        return len(v.shape)
+
+    def axis(self, axis: int, rank: int) -> int:
+        a = axis + rank if axis < 0 else axis
+        if not 0 <= a < rank:
+            raise ConversionError(f"axis {axis} is out of range for a {rank}-D input")
+        return a

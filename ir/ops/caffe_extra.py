@@ -1,0 +1,54 @@
+"""Detection ops the Caffe frontend needs that no other family declares: DetectionOutput (opset8)
+and Proposal (opset4). Declared only when absent, so a family module's declaration wins."""
+from __future__ import annotations
+
+from ..opset import OPS, OpError, op
+
+if "DetectionOutput" not in OPS:
+    @op("DetectionOutput", "opset8", {
+        "background_label_id": ("int", 0), "top_k": ("int", -1), "variance_encoded_in_target": ("bool", False),
+        "keep_top_k": ("ints",), "code_type": ("str", "caffe.PriorBoxParameter.CORNER"),
+        "share_location": ("bool", True), "nms_threshold": ("float",), "confidence_threshold": ("float", 0.0),
+        "clip_after_nms": ("bool", False), "clip_before_nms": ("bool", False), "decrease_label_id": ("bool", False),
+        "normalized": ("bool", True), "input_height": ("int", 1), "input_width": ("int", 1),
+        "objectness_score": ("float", 0.0)}, inputs=(3, 5))
+    def detection_output(ins, a):
+        """SSD decoding + per-class NMS of box predictions loc[N, P*4 (or P*C*4)] with class
+        confidences conf[N, P*C] against priors[1|N, 1|2, P*4]; output [1, 1, M, 7] rows
+        (image, label, score, xmin, ymin, xmax, ymax), rows past the detections have image -1.
+        M = N * keep_top_k, else N * top_k * C, else N * P * C."""
+        loc, conf, priors = ins[:3]
+        if conf.shape is None or priors.shape is None or loc.shape is None:
+            return [(loc.etype, (1, 1, -1, 7))]
+        n = conf.shape[0]
+        per_box = 4 if a["normalized"] else 5
+        if priors.shape[-1] < 0 or conf.shape[1] < 0 or n < 0:
+            return [(loc.etype, (1, 1, -1, 7))]
+        p = priors.shape[-1] // per_box
+        if p == 0 or conf.shape[1] % p:
+            raise OpError(f"confidences [{conf.shape[1]}] are not a multiple of the {p} priors")
+        c = conf.shape[1] // p
+        keep = a["keep_top_k"][0] if a["keep_top_k"] else -1
+        if keep > 0:
+            m = n * keep
+        elif a["top_k"] > 0:
+            m = n * a["top_k"] * c
+        else:
+            m = n * p * c
+        return [(loc.etype, (1, 1, m, 7))]
+
+if "Proposal" not in OPS:
+    @op("Proposal", "opset4", {
+        "base_size": ("int",), "pre_nms_topn": ("int",), "post_nms_topn": ("int",), "nms_thresh": ("float",),
+        "feat_stride": ("int",), "min_size": ("int",), "ratio": ("floats",), "scale": ("floats",),
+        "clip_before_nms": ("bool", True), "clip_after_nms": ("bool", False), "normalize": ("bool", False),
+        "box_size_scale": ("float", 1.0), "box_coordinate_scale": ("float", 1.0), "framework": ("str", "")},
+        inputs=(3, 3))
+    def proposal(ins, a):
+        """Region proposals from class_probs[N, 2A, H, W], bbox_deltas[N, 4A, H, W] and
+        image_shape[3|4] (height, width, scale[, scale]); outputs rois [N*post_nms_topn, 5]
+        (batch, x1, y1, x2, y2) and their scores [N*post_nms_topn]."""
+        probs = ins[0]
+        n = probs.shape[0] if probs.shape is not None else -1
+        m = n * a["post_nms_topn"] if n >= 0 else -1
+        return [(probs.etype, (m, 5)), (probs.etype, (m,))]
