@@ -5,3 +5,4 @@ from . import tf_extra  # noqa: F401  (after the families: declares only what th
 from . import mxnet_extra  # noqa: F401  (declares only what the families lack)
 from . import fusion_structural  # noqa: F401
 from . import stateful  # noqa: F401
+from . import caffe_extra  # noqa: F401  (declares only what the families lack)
