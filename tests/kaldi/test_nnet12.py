@@ -466,3 +466,12 @@ def test_nnet1_blstm(tmp_path):
     np.testing.assert_allclose(ov_infer(irs[0].xml, {"input": x})["output"], want, rtol=1e-5, atol=1e-6)
     with pytest.raises(ConversionError, match="bidirectional"):
         mo.convert(tmp_path / "blstm.bin", kaldi_form="streaming", framework="kaldi")
+
+
+def test_detected_by_header_in_both_encodings(tmp_path):
+    from mo.pipeline import detect_framework
+
+    for name, data in [("final.nnet", nnet1(True)), ("nnet1.txt", nnet1(False)), ("nnet2.txt", nnet2(False)),
+                       ("model.bin", nnet2(True))]:
+        (tmp_path / name).write_bytes(data)
+        assert detect_framework(str(tmp_path / name)) == "kaldi", name
