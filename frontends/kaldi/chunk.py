@@ -17,7 +17,8 @@ Components (Kaldi's test-time formulas):
     Softmax / LogSoftmax                           over the row
     BatchNorm                                      y = (x - mean) * target_rms / sqrt(var + eps),
                                                    per block of BlockDim columns
-    Normalize                                      y = x * target_rms / sqrt(max(|x|^2 / D, 2^-66))
+    Normalize (per BlockDim block)                 y = x * target_rms / sqrt(max(|x|^2 / B, 2^-66))
+                                                   [, log(target_rms sqrt(max(|x|^2 / B, 2^-66)))]
     TimeHeightConvolution (offsets (dt_i, dh_i), input/output columns = height-major, filters-minor)
         y(t)[h, :] = b + sum_i W[:, i-th block of NumFiltersIn] x(t + dt_i)[h * HeightSubsampleOut + dh_i, :]
         (heights outside the input and non-required time offsets outside the chunk read zeros)
@@ -355,15 +356,7 @@ class ChunkBuilder:
             y = b.op("Add", b.op("Multiply", x.value, b.const(scale_full)), b.const(shift_full))
             return same(y)
         if k == "NormalizeComponent":
-            if f.get("AddLogStddev"):
-                raise ConversionError(f"{where()}: add-log-stddev is not supported")
-            dim = x.value.shape[1]
-            rms = float(f.get("TargetRms", 1.0))
-            sq = b.op("ReduceSum", b.op("Multiply", x.value, x.value), b.const(np.array([1], np.int64)),
-                      keep_dims=True)
-            ms = b.op("Multiply", sq, b.const(np.float32(1.0 / (dim * rms * rms))))
-            den = b.op("Sqrt", b.op("Maximum", ms, b.const(np.float32(2.0 ** -66))))
-            return same(b.op("Divide", x.value, den))
+            return same(self._normalize(x.value, x.n, f))
         if k in SHARED:
             from .sequential import _apply
             if x.invariant:
@@ -437,6 +430,31 @@ class ChunkBuilder:
             y = b.op("Add", y, b.const(np.asarray(bias, np.float32).reshape(1, 1, -1)))
         y = b.op("Reshape", y, b.const(np.array([n, h_out * nf_out], np.int64)), special_zero=False)
         return Frames(y, t0, n, x.invariant)
+
+    def _normalize(self, v: Value, rows: int, f: dict) -> Value:
+        """nnet3 Normalize (cu-math NormalizePerRow), per block of BlockDim columns:
+        y = x * TargetRms / sqrt(max(|x|^2 / B, 2^-66)), and with AddLogStddev a last column per
+        block log(TargetRms * sqrt(max(|x|^2 / B, 2^-66)))."""
+        b = self.b
+        dim = v.shape[1]
+        block = int(f.get("BlockDim", dim)) or dim
+        if dim % block:
+            raise ConversionError(f"{self.path}: Normalize: input {dim} is not a multiple of BlockDim {block}")
+        rms, log_col = float(f.get("TargetRms", 1.0)), bool(f.get("AddLogStddev", False))
+        blocks = dim // block
+        x = v if blocks == 1 else b.op("Reshape", v, b.const(np.array([rows * blocks, block], np.int64)),
+                                       special_zero=False)
+        sq = b.op("ReduceSum", b.op("Multiply", x, x), b.const(np.array([1], np.int64)), keep_dims=True)
+        ms = b.op("Maximum", b.op("Multiply", sq, b.const(np.float32(1.0 / block))), b.const(np.float32(2.0 ** -66)))
+        norm = b.op("Sqrt", ms)
+        y = b.op("Divide", b.op("Multiply", x, b.const(np.float32(rms))), norm) if rms != 1.0 else \
+            b.op("Divide", x, norm)
+        if log_col:
+            y = b.op("Concat", y, b.op("Log", b.op("Multiply", norm, b.const(np.float32(rms)))), axis=1)
+        if blocks > 1:
+            y = b.op("Reshape", y, b.const(np.array([rows, blocks * (block + log_col)], np.int64)),
+                     special_zero=False)
+        return y
 
     def _check_dim(self, x: Frames, dim: int, where) -> None:
         have = x.value.shape[1] if x.value.shape is not None else None

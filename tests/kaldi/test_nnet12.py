@@ -475,3 +475,39 @@ def test_detected_by_header_in_both_encodings(tmp_path):
                        ("model.bin", nnet2(True))]:
         (tmp_path / name).write_bytes(data)
         assert detect_framework(str(tmp_path / name)) == "kaldi", name
+
+
+NW, NWB = RNG.standard_normal((3, 10)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+
+def test_nnet3_normalize_blocks_and_log_stddev(tmp_path):
+    """NormalizeComponent (BlockDim 4 of 8, TargetRms 2, AddLogStddev): per block
+    [x * 2 / sqrt(max(|x|^2 / 4, 2^-66)), log(2 sqrt(max(|x|^2 / 4, 2^-66)))], then an affine layer."""
+    def write(binary):
+        w = KaldiWriter(binary).token("<Nnet3>")
+        w.out += (b"\ninput-node name=input dim=8\ncomponent-node name=norm component=norm input=input\n"
+                  b"component-node name=aff component=aff input=norm\noutput-node name=output input=aff\n\n")
+        w.token("<NumComponents>").int32(2)
+        w.token("<ComponentName>").token("norm").token("<NormalizeComponent>").token("<InputDim>").int32(8)
+        w.token("<BlockDim>").int32(4).token("<TargetRms>").float(2.0).token("<AddLogStddev>").bool(True)
+        w.token("</NormalizeComponent>")
+        w.token("<ComponentName>").token("aff").token("<AffineComponent>").token("<LinearParams>").matrix(NW)
+        w.token("<BiasParams>").vector(NWB).token("</AffineComponent>")
+        return w.token("</Nnet3>").bytes()
+
+    irs = []
+    for binary in (True, False):
+        p = tmp_path / ("norm.raw" if binary else "norm.txt")
+        p.write_bytes(write(binary))
+        g = mo.convert(p, input="input[5,8]", framework="kaldi")
+        g.name = "norm"
+        irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((5, 8)).astype(np.float64) * 3
+    blocks = []
+    for blk in (x[:, :4], x[:, 4:]):
+        n = np.sqrt(np.maximum((blk ** 2).sum(1, keepdims=True) / 4, 2.0 ** -66))
+        blocks += [blk * 2 / n, np.log(2 * n)]
+    want = np.concatenate(blocks, axis=1) @ NW.T + NWB
+    got = ov_infer(irs[0].xml, {"input": x.astype(np.float32)})["output"]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
