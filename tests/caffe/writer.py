@@ -19,18 +19,19 @@ from ..runtime import ov_infer
 
 def write_caffemodel(path: Path, blobs: dict[str, dict[int, np.ndarray]], types: dict[str, str],
                      v1: bool = False, legacy_shapes: bool = False, double: bool = False) -> None:
-    """A NetParameter holding each layer's name, type and blobs (what mo and OpenCV read)."""
+    """A NetParameter holding each layer's name, type and blobs (what mo and OpenCV read);
+    ``types`` gives the layers in net order."""
     net = pb.NetParameter()
-    for name in blobs:
+    for name in types:
         if v1:
             layer = net.layers.add()
             layer.name = name
-            layer.type = pb.V1LayerParameter.LayerType.Value(types[name]) if types[name].isupper() else 0
+            layer.type = pb.V1LayerParameter.LayerType.Value(types[name])
         else:
             layer = net.layer.add()
             layer.name = name
             layer.type = types[name]
-        for i in sorted(blobs[name]):
+        for i in sorted(blobs.get(name, {})):
             a = np.asarray(blobs[name][i])
             b = layer.blobs.add()
             if legacy_shapes:
@@ -124,3 +125,26 @@ def assert_close(got: np.ndarray, ref: np.ndarray, rtol: float, atol: float, wha
     scale = float(np.max(np.abs(ref), initial=0.0))
     err = float(np.max(np.abs(got - ref), initial=0.0))
     assert err <= atol + rtol * scale, f"{what}: max abs error {err:.3g} (reference max {scale:.3g})"
+
+
+def blobs_of(weights: Path) -> dict[str, list[np.ndarray]]:
+    """The blobs of a .caffemodel parsed with protobuf (independent of mo's wire reader)."""
+    net = pb.NetParameter()
+    net.ParseFromString(weights.read_bytes())
+    out = {}
+    for layer in list(net.layer) + list(net.layers):
+        arrs = []
+        for b in layer.blobs:
+            shape = tuple(b.shape.dim) if b.HasField("shape") else (b.num, b.channels, b.height, b.width)
+            data = np.array(b.double_data if len(b.double_data) else b.data, dtype=np.float32)
+            arrs.append(data.reshape(shape))
+        out[layer.name] = arrs
+    return out
+
+
+def run_ir(tmp_path: Path, prototxt: str, feeds: dict[str, np.ndarray] | None = None, seed: int = 0, **options):
+    """(IR outputs, feeds, blobs by layer, graph) for a prototxt with random blobs."""
+    proto, weights = make_model(tmp_path, prototxt, seed)
+    xml, graph = convert(proto, weights, tmp_path, **options)
+    feeds = feeds or random_feeds(graph)
+    return ov_infer(xml, feeds), feeds, blobs_of(weights), graph

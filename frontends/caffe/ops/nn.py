@@ -172,7 +172,7 @@ def batch_norm(g, x):
     global_stats = p.use_global_stats if p.HasField("use_global_stats") else True   # TEST phase default
     if not global_stats:
         return g.op("MVN", x, g.i64([0] + list(range(2, rank))), normalize_variance=True, eps=float(p.eps),
-                    eps_mode="inside_sqrt")
+                    eps_mode="INSIDE_SQRT")
     c = g.static_shape(x)[1]
     mean = g.blob(0, (c,), "mean").const.numpy().astype(np.float64)
     var = g.blob(1, (c,), "variance").const.numpy().astype(np.float64)
@@ -256,7 +256,7 @@ def mvn(g, x):
     rank = g.rank(x)
     axes = list(range(1 if p.across_channels else 2, rank))
     return g.op("MVN", x, g.i64(axes), normalize_variance=bool(p.normalize_variance), eps=float(p.eps),
-                eps_mode="outside_sqrt")
+                eps_mode="OUTSIDE_SQRT")
 
 
 @caffe_ops.op("Normalize")

@@ -1,0 +1,157 @@
+"""Caffe layers OpenCV's dnn module lacks (Threshold, Reduction, ArgMax, Tile, Bias, Clip) or
+computes differently from Caffe (Log/Swish/LRN ignore some parameters, InnerProduct ignores
+transpose): converted, run in OpenVINO (f32) and compared with a numpy transcription of the
+Caffe layer's forward pass (stated in each test), |ir - ref| <= 1e-5 + 1e-5 * max|ref|."""
+from __future__ import annotations
+
+import numpy as np
+
+from .test_layers import L, net
+from .writer import assert_close, run_ir
+
+
+def _one(tmp_path, text, shape=(1, 3, 8, 8), feeds=None):
+    ir, feeds, blobs, graph = run_ir(tmp_path, text, feeds=feeds)
+    out = [r.name.removesuffix("/sink_port_0") for r in graph.results][0]
+    return ir[out], feeds["data"], blobs
+
+
+def test_log(tmp_path):
+    """Caffe: y = log_base(shift + scale * x)."""
+    y, x, _ = _one(tmp_path, net(L("r", "Log", body="log_param { base: 2 scale: 0.5 shift: 5 }")))
+    assert_close(y, np.log2(5 + 0.5 * x.astype(np.float64)), 1e-5, 1e-5)
+
+
+def test_log_natural(tmp_path):
+    y, x, _ = _one(tmp_path, net(L("r", "Log", body="log_param { shift: 4 }")))
+    assert_close(y, np.log(4 + x.astype(np.float64)), 1e-5, 1e-5)
+
+
+def test_threshold(tmp_path):
+    """Caffe: y = 1 if x > threshold else 0."""
+    y, x, _ = _one(tmp_path, net(L("r", "Threshold", body="threshold_param { threshold: 0.2 }")))
+    np.testing.assert_array_equal(y, (x > 0.2).astype(np.float32))
+
+
+def test_reduction_ops(tmp_path):
+    """Caffe: the op over all axes from ``axis`` on, times coeff; output shape = input[:axis]."""
+    text = net(L("sum", "Reduction", body="reduction_param { operation: SUM axis: 1 }"),
+               L("asum", "Reduction", body="reduction_param { operation: ASUM axis: 2 coeff: 2 }"),
+               L("sumsq", "Reduction", body="reduction_param { operation: SUMSQ axis: 1 coeff: 0.5 }"),
+               L("mean", "Reduction", body="reduction_param { operation: MEAN axis: -1 }"),
+               L("all", "Reduction", body="reduction_param { operation: SUM }"))
+    ir, feeds, _, _ = run_ir(tmp_path, text)
+    x = feeds["data"].astype(np.float64)
+    assert_close(ir["sum"], x.sum(axis=(1, 2, 3)), 1e-5, 1e-5, "sum")
+    assert_close(ir["asum"], 2 * np.abs(x).sum(axis=(2, 3)), 1e-5, 1e-5, "asum")
+    assert_close(ir["sumsq"], 0.5 * (x * x).sum(axis=(1, 2, 3)), 1e-5, 1e-5, "sumsq")
+    assert_close(ir["mean"], x.mean(axis=3), 1e-5, 1e-5, "mean")
+    assert ir["all"].shape == ()
+    assert_close(ir["all"], x.sum(), 1e-5, 1e-4, "all")
+
+
+def test_argmax(tmp_path):
+    """Caffe: indices (as floats) of the top_k largest values, in descending order; with an axis the
+    axis becomes top_k long (values instead with out_max_val); without one the output is
+    [N, 1|2, top_k, 1] over each sample's values (indices, then values with out_max_val)."""
+    text = net(L("ax", "ArgMax", body="argmax_param { top_k: 2 axis: 1 }"),
+               L("axv", "ArgMax", body="argmax_param { top_k: 2 axis: 1 out_max_val: true }"),
+               L("flat", "ArgMax", body="argmax_param { top_k: 3 }"),
+               L("flatv", "ArgMax", body="argmax_param { top_k: 3 out_max_val: true }"))
+    ir, feeds, _, _ = run_ir(tmp_path, text)
+    x = feeds["data"]
+    order = np.argsort(-x, axis=1, kind="stable")[:, :2]
+    np.testing.assert_array_equal(ir["ax"], order.astype(np.float32))
+    assert_close(ir["axv"], np.take_along_axis(x, order, axis=1), 0, 0, "axv")
+    flat = x.reshape(1, -1)
+    top = np.argsort(-flat, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(ir["flat"], top.astype(np.float32).reshape(1, 1, 3, 1))
+    ref = np.stack([top.astype(np.float32), np.take_along_axis(flat, top, axis=1)], axis=1).reshape(1, 2, 3, 1)
+    assert_close(ir["flatv"], ref, 0, 0, "flatv")
+
+
+def test_tile(tmp_path):
+    """Caffe: ``tiles`` copies of the blob along ``axis``."""
+    y, x, _ = _one(tmp_path, net(L("r", "Tile", body="tile_param { axis: 2 tiles: 3 }")))
+    np.testing.assert_array_equal(y, np.tile(x, (1, 1, 3, 1)))
+
+
+def test_bias_blob_and_bottom(tmp_path):
+    """Caffe: y = x + b, b covering axes [axis, axis + num_axes) (a blob, or the second bottom)."""
+    text = net(L("b1", "Bias"),
+               L("b2", "Bias", body="bias_param { axis: 1 num_axes: 2 }"),
+               L("red", "Reduction", body="reduction_param { operation: MEAN axis: 2 }"),
+               L("b3", "Bias", bottom=["data", "red"], body="bias_param { axis: 0 }"))
+    ir, feeds, blobs, _ = run_ir(tmp_path, text)
+    x = feeds["data"].astype(np.float64)
+    assert_close(ir["b1"], x + blobs["b1"][0].reshape(1, 3, 1, 1), 1e-5, 1e-5, "b1")
+    assert_close(ir["b2"], x + blobs["b2"][0].reshape(1, 3, 8, 1), 1e-5, 1e-5, "b2")
+    assert_close(ir["b3"], x + x.mean(axis=(2, 3))[:, :, None, None], 1e-5, 1e-5, "b3")
+
+
+def test_scale_second_bottom(tmp_path):
+    """Caffe: y = x * s (+ b) with s the second bottom (here per sample and channel, axis 0)."""
+    text = net(L("red", "Reduction", body="reduction_param { operation: MEAN axis: 2 }"),
+               L("s", "Scale", bottom=["data", "red"], body="scale_param { axis: 0 bias_term: true }"))
+    ir, feeds, blobs, _ = run_ir(tmp_path, text)
+    x = feeds["data"].astype(np.float64)
+    s = x.mean(axis=(2, 3))[:, :, None, None]
+    assert_close(ir["s"], x * s + blobs["s"][0][:, :, None, None], 1e-5, 1e-5)
+
+
+def test_clip(tmp_path):
+    y, x, _ = _one(tmp_path, net(L("r", "Clip", body="clip_param { min: -0.5 max: 0.7 }")))
+    np.testing.assert_array_equal(y, np.clip(x, -0.5, 0.7))
+
+
+def test_swish_beta(tmp_path):
+    """Caffe: y = x * sigmoid(beta * x) (OpenCV ignores beta)."""
+    y, x, _ = _one(tmp_path, net(L("r", "Swish", body="swish_param { beta: 1.5 }")))
+    x64 = x.astype(np.float64)
+    assert_close(y, x64 / (1 + np.exp(-1.5 * x64)), 1e-5, 1e-5)
+
+
+def test_lrn_across_channels_k(tmp_path):
+    """Caffe: y = x / (k + alpha/n * sum of x^2 over n neighbouring channels)^beta (OpenCV ignores k)."""
+    y, x, _ = _one(tmp_path, net(L("n", "LRN", body="lrn_param { local_size: 3 alpha: 0.5 beta: 0.6 k: 2 }"),
+                                 shape=(1, 8, 6, 6)))
+    x64 = x.astype(np.float64)
+    sq = np.pad(x64 ** 2, ((0, 0), (1, 1), (0, 0), (0, 0)))
+    s = sq[:, :-2] + sq[:, 1:-1] + sq[:, 2:]
+    assert_close(y, x64 / (2 + 0.5 / 3 * s) ** 0.6, 1e-5, 1e-5)
+
+
+def test_inner_product_transpose(tmp_path):
+    """Caffe: with transpose the blob is [K, N] and y = x @ W + b (OpenCV ignores transpose)."""
+    ir, feeds, blobs, _ = run_ir(tmp_path, net(L("fc", "InnerProduct", body="inner_product_param { num_output: 5 "
+                                                                          "transpose: true }"), shape=(2, 12)))
+    w, b = blobs["fc"]
+    assert w.shape == (12, 5)
+    assert_close(ir["fc"], feeds["data"].astype(np.float64) @ w + b, 1e-5, 1e-5)
+
+
+def test_batch_norm_batch_statistics(tmp_path):
+    """Caffe with use_global_stats: false: per channel (x - mean) / sqrt(var + eps) over N, H, W."""
+    y, x, _ = _one(tmp_path, net(L("bn", "BatchNorm", body="batch_norm_param { use_global_stats: false eps: 1e-3 }"),
+                                 shape=(2, 3, 4, 4)))
+    x64 = x.astype(np.float64)
+    m, v = x64.mean(axis=(0, 2, 3), keepdims=True), x64.var(axis=(0, 2, 3), keepdims=True)
+    assert_close(y, (x64 - m) / np.sqrt(v + 1e-3), 1e-5, 1e-5)
+
+
+def test_batch_norm_moving_average_factor(tmp_path):
+    """Caffe: mean and variance blobs are divided by the third blob (the moving-average factor)."""
+    y, x, blobs = _one(tmp_path, net(L("bn", "BatchNorm", body="batch_norm_param { eps: 1e-5 }")))
+    mean, var, f = blobs["bn"]
+    assert f.shape == (1,) and f[0] != 1.0
+    m, v = (mean / f[0]).reshape(1, 3, 1, 1), (var / f[0]).reshape(1, 3, 1, 1)
+    assert_close(y, (x.astype(np.float64) - m) / np.sqrt(v + 1e-5), 1e-5, 1e-5)
+
+
+def test_embed(tmp_path):
+    """Caffe: y[i] = W[x[i]] + b."""
+    feeds = {"data": np.array([[3, 0, 9, 4]], np.float32)}
+    y, x, blobs = _one(tmp_path, net(L("e", "Embed", body="embed_param { num_output: 6 input_dim: 10 }"),
+                                     shape=(1, 4)), feeds=feeds)
+    w, b = blobs["e"]
+    assert_close(y, w[[3, 0, 9, 4]][None] + b, 1e-6, 1e-6)
