@@ -23,3 +23,22 @@ def zoo_dir() -> Path:
 @pytest.fixture(scope="session")
 def ops_dir() -> Path:
     return _generated("make_ops.py")
+
+
+UNAVAILABLE = "side-environment-unavailable"
+
+
+def pytest_generate_tests(metafunc):
+    """``op_case`` runs once per case the side script generated (it runs at collection, once, cached).
+
+    When the side environment cannot be built, one case named ``side-environment-unavailable``
+    stands in for them and fails with the reason.
+    """
+    if "op_case" not in metafunc.fixturenames:
+        return
+    import json
+    try:
+        names = [c["name"] for c in json.loads((sideenv.generate("make_ops.py") / "manifest.json").read_text())]
+    except sideenv.SideEnvError:
+        names = [UNAVAILABLE]
+    metafunc.parametrize("op_case", names)

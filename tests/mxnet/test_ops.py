@@ -1,5 +1,6 @@
 """Per-op conversions against mxnet 1.9.1: each case of side/make_ops.py (a small symbol, its
 params, inputs and mxnet's inference outputs) is converted by mo and run in OpenVINO (f32 hint).
+The cases are the script's (see ``pytest_generate_tests`` in conftest.py).
 
 Tolerance per case (manifest "tol", 1e-5 unless stated): |IR - mxnet| <= tol + tol * |mxnet|.
 """
@@ -9,30 +10,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import mo
 from tests.runtime import ov_infer
-
-from .sideenv import MODELS, SIDE, script_hash
-
-
-def _case_names() -> list[str]:
-    """Case names from the generated manifest when it exists, else from the script's source order."""
-    manifest = MODELS / f"make_ops-{script_hash('make_ops.py')}" / "manifest.json"
-    if manifest.exists():
-        return [c["name"] for c in json.loads(manifest.read_text())]
-    import re
-    src = (SIDE / "make_ops.py").read_text()
-    names = re.findall(r'^\s*(?:case|rnn_case)\(f?"([^"]+)"', src, re.M)
-    return [n for n in names if "{" not in n] + [f"act_{a}" for a in ("relu", "sigmoid", "tanh", "softrelu",
-                                                                       "softsign")] + \
-        [f"reshape_{i}" for i in range(8)] + [f"l2norm_{m}" for m in ("instance", "channel", "spatial")] + \
-        ["elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div"] + \
-        [f"broadcast_{k}" for k in ("add", "sub", "mul", "div", "maximum", "minimum", "greater", "lesser_equal",
-                                    "equal")] + \
-        ["_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar", "_rdiv_scalar",
-         "_power_scalar", "_maximum_scalar", "_greater_scalar"]
 
 
 def convert_case(ops_dir: Path, name: str, tmp_path: Path, **options):
@@ -46,8 +26,8 @@ def convert_case(ops_dir: Path, name: str, tmp_path: Path, **options):
     return c, graph, xml
 
 
-@pytest.mark.parametrize("name", sorted(set(_case_names())))
-def test_op(name, ops_dir, tmp_path):
+def test_op(op_case, ops_dir, tmp_path):
+    name = op_case
     c, graph, xml = convert_case(ops_dir, name, tmp_path)
     io = np.load(ops_dir / f"{name}-io.npz")
     feeds = {k[3:]: io[k] for k in io.files if k.startswith("in:")}
