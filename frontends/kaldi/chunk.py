@@ -23,6 +23,10 @@ Components (Kaldi's test-time formulas):
         y(t)[h, :] = b + sum_i W[:, i-th block of NumFiltersIn] x(t + dt_i)[h * HeightSubsampleOut + dh_i, :]
         (heights outside the input and non-required time offsets outside the chunk read zeros)
     RestrictedAttention                            attention.py
+    ScaleAndOffset (Scales, Offsets per block)     y = x * s + o   (|s| raised to 1e-4 as Kaldi's EnsureNonzero)
+    Permute (ColumnMap)                            y[:, i] = x[:, ColumnMap[i]]
+    SumBlock (InputDim, OutputDim D, Scale)        y[:, j] = Scale * sum_b x[:, b*D + j]
+    ConstantFunction (Output)                      y = Output on every frame
     GeneralDropout / Dropout / NoOp / BackpropTruncation   y = x
     DropoutMask (OutputDim n, DropoutProportion p)  y = 1 (p = 0 or Continuous), else 1 - p  (test mode)
     LstmNonlinearity                               recurrent.py
@@ -53,7 +57,9 @@ SUPPORTED = IDENTITY | AFFINE | set(ELEMENTWISE) | {"LinearComponent", "TdnnComp
                                                      "ElementwiseProductComponent",
                                                      "LstmNonlinearityComponent", "DropoutMaskComponent",
                                                      "TimeHeightConvolutionComponent",
-                                                     "RestrictedAttentionComponent"} | SHARED
+                                                     "RestrictedAttentionComponent", "ScaleAndOffsetComponent",
+                                                     "PermuteComponent", "SumBlockComponent",
+                                                     "ConstantFunctionComponent"} | SHARED
 
 
 @dataclass
@@ -379,6 +385,27 @@ class ChunkBuilder:
         if k == "RestrictedAttentionComponent":
             from .attention import restricted_attention
             return restricted_attention(self, comp, x, where)
+        if k == "ScaleAndOffsetComponent":  # per block of len(Scales) columns; |scale| >= 1e-4 (EnsureNonzero)
+            scales = np.asarray(f["Scales"], np.float64)
+            scales = np.where(np.abs(scales) < 1e-4, np.where(scales >= 0, 1e-4, -1e-4), scales)
+            dim = x.value.shape[1]
+            if dim % scales.size:
+                raise ConversionError(f"{where()}: input {dim} is not a multiple of {scales.size} scales")
+            reps = dim // scales.size
+            y = b.op("Multiply", x.value, b.const(np.tile(scales, reps).astype(np.float32).reshape(1, -1)))
+            return same(b.op("Add", y, b.const(np.tile(np.asarray(f["Offsets"], np.float32), reps).reshape(1, -1))))
+        if k == "PermuteComponent":  # y[:, i] = x[:, ColumnMap[i]]
+            idx = np.asarray(f["ColumnMap"], np.int64)
+            return same(b.op("Gather", x.value, b.const(idx), b.const(np.array(1, np.int64)), batch_dims=0))
+        if k == "SumBlockComponent":  # y[:, j] = Scale * sum_b x[:, b * OutputDim + j]
+            din, dout = int(f["InputDim"]), int(f["OutputDim"])
+            if din % dout:
+                raise ConversionError(f"{where()}: input dim {din} is not a multiple of output dim {dout}")
+            m = np.tile(np.eye(dout, dtype=np.float32), (din // dout, 1)) * np.float32(f.get("Scale", 1.0))
+            return same(b.op("MatMul", x.value, b.const(m)))
+        if k == "ConstantFunctionComponent":  # the <Output> vector on every frame, input ignored
+            out = np.asarray(f["Output"], np.float32).reshape(1, -1)
+            return Frames(b.const(out), 0, 1, invariant=True)
         if k == "DropoutMaskComponent":  # test mode: 1, or 1 - proportion for the non-continuous mask
             p = float(f.get("DropoutProportion", 0.5))
             value = 1.0 if p == 0 or f.get("Continuous") is True else 1.0 - p

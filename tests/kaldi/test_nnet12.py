@@ -511,3 +511,50 @@ def test_nnet3_normalize_blocks_and_log_stddev(tmp_path):
     want = np.concatenate(blocks, axis=1) @ NW.T + NWB
     got = ov_infer(irs[0].xml, {"input": x.astype(np.float32)})["output"]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+PERM = np.array([3, 1, 7, 0, 2, 6, 5, 4])
+SO_S, SO_O = np.array([0.5, -2.0, 1.5, 0.0], np.float32), RNG.standard_normal(4).astype(np.float32)
+CONST_OUT = np.array([0.25, -1.0], np.float32)
+SW, SWB = RNG.standard_normal((3, 6)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+
+def test_nnet3_permute_scale_offset_sum_block_constant(tmp_path):
+    """Permute -> ScaleAndOffset (4 scales over 8 columns; a zero scale acts as 1e-4) -> SumBlock
+    (8 -> 4, scale 0.5: y_j = 0.5 (x_j + x_{4+j})) appended with a ConstantFunction output -> Affine."""
+    def write(binary):
+        w = KaldiWriter(binary).token("<Nnet3>")
+        w.out += (b"\ninput-node name=input dim=8\ncomponent-node name=perm component=perm input=input\n"
+                  b"component-node name=so component=so input=perm\ncomponent-node name=sb component=sb input=so\n"
+                  b"component-node name=cf component=cf input=input\n"
+                  b"component-node name=aff component=aff input=Append(sb, cf)\noutput-node name=output input=aff\n\n")
+        w.token("<NumComponents>").int32(5)
+        w.token("<ComponentName>").token("perm").token("<PermuteComponent>").token("<ColumnMap>").int_vector(PERM)
+        w.token("</PermuteComponent>")
+        w.token("<ComponentName>").token("so").token("<ScaleAndOffsetComponent>").token("<LearningRate>")
+        w.float(0.001).token("<Dim>").int32(8).token("<Scales>").vector(SO_S).token("<Offsets>").vector(SO_O)
+        w.token("<UseNaturalGradient>").bool(True).token("<Rank>").int32(20).token("</ScaleAndOffsetComponent>")
+        w.token("<ComponentName>").token("sb").token("<SumBlockComponent>").token("<InputDim>").int32(8)
+        w.token("<OutputDim>").int32(4).token("<Scale>").float(0.5).token("</SumBlockComponent>")
+        w.token("<ComponentName>").token("cf").token("<ConstantFunctionComponent>").token("<LearningRate>")
+        w.float(0.001).token("<InputDim>").int32(8).token("<Output>").vector(CONST_OUT).token("<IsUpdatable>")
+        w.bool(True).token("<UseNaturalGradient>").bool(True).token("</ConstantFunctionComponent>")
+        w.token("<ComponentName>").token("aff").token("<AffineComponent>").token("<LinearParams>").matrix(SW)
+        w.token("<BiasParams>").vector(SWB).token("</AffineComponent>")
+        return w.token("</Nnet3>").bytes()
+
+    irs = []
+    for binary in (True, False):
+        p = tmp_path / ("misc.raw" if binary else "misc.txt")
+        p.write_bytes(write(binary))
+        g = mo.convert(p, input="input[4,8]", framework="kaldi")
+        g.name = "misc"
+        irs.append(mo.save(g, tmp_path / str(binary) / "m.xml"))
+    assert irs[0].bin.read_bytes() == irs[1].bin.read_bytes()
+    x = RNG.standard_normal((4, 8)).astype(np.float64)
+    scales = np.where(SO_S == 0, 1e-4, SO_S)
+    h = x[:, PERM] * np.tile(scales, 2) + np.tile(SO_O, 2)
+    h = 0.5 * (h[:, :4] + h[:, 4:])
+    want = np.concatenate([h, np.tile(CONST_OUT, (4, 1))], axis=1) @ SW.T + SWB
+    got = ov_infer(irs[0].xml, {"input": x.astype(np.float32)})["output"]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
