@@ -131,7 +131,14 @@ import numpy as np
 import mxnet as mx
 spec = json.load(open(sys.argv[1]))
 feeds = dict(np.load(sys.argv[2]))
-sym = mx.sym.load(spec["symbol"])
+doc = json.load(open(spec["symbol"]))
+for node in doc["nodes"]:  # --input cuts: the node becomes a variable of the same name
+    if node["name"] in spec["cut"] and node["op"] != "null":
+        node.update(op="null", inputs=[])
+        for key in ("attrs", "attr", "param"):
+            node.pop(key, None)
+doc["arg_nodes"] = [i for i, n in enumerate(doc["nodes"]) if n["op"] == "null"]
+sym = mx.sym.load_json(json.dumps(doc))
 if spec["outputs_internal"]:
     internals = sym.get_internals()
     sym = mx.sym.Group([internals[n] for n in spec["outputs_internal"]])
@@ -191,7 +198,8 @@ def run_mxnet(path: str, feeds: dict[str, np.ndarray], outputs: list[str],
         spec = Path(tmp) / "spec.json"
         spec.write_text(json.dumps({"symbol": str(Path(symbol).resolve()),
                                     "params": str(Path(params).resolve()) if params else None,
-                                    "outputs_internal": internal}))
+                                    "outputs_internal": internal,
+                                    "cut": [i.name for i in options.inputs]}))
         np.savez(Path(tmp) / "feeds.npz", **feeds)
         res = subprocess.run([python, "-c", _MXNET_SCRIPT, str(spec), str(Path(tmp) / "feeds.npz"),
                               str(Path(tmp) / "out.npz")], capture_output=True, text=True, timeout=1800)

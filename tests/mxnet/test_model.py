@@ -197,3 +197,16 @@ def test_params_without_symbol(ops_dir, tmp_path):
     shutil.copy(ops_dir / "conv-0000.params", d / "lonely-0000.params")
     res = run_mo("convert", str(d / "lonely-0000.params"), "--output_dir", str(tmp_path / "o"))
     _assert_clean_failure(res, tmp_path / "o", "lonely-0000.params", "--input_symbol")
+
+
+def test_cut_and_validate(tmp_path):
+    """--input/--output name nodes; --validate cuts mxnet's graph the same way."""
+    from .conftest import _generated
+    d = _generated("make_params.py")
+    res = run_mo("convert", str(d / "legacy-symbol.json"), "--input", "relu[2,4,6,6]", "--output", "fc",
+                 "--output_dir", str(tmp_path / "o"), "--validate")
+    assert res.returncode == 0, res.stderr
+    assert "[ VALIDATE ] fc_output:" in res.stdout and "PASSED" in res.stdout
+    graph = mo.convert(d / "legacy-symbol.json", framework="mxnet", input="relu[2,4,6,6]", output="fc")
+    assert [v.name for v in graph.inputs] == ["relu"] and graph.outputs[0].names[-1] == "fc_output"
+    assert "Convolution" not in graph.op_counts() and "SoftMax" not in graph.op_counts()
