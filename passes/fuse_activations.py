@@ -48,7 +48,7 @@ log = logging.getLogger("mo.passes")
 
 NAME = "fuse_activations"
 RTOL = 1e-3
-FLOATS = ("f32", "f16", "bf16", "f64")
+FLOATS = ("f32", "f16")
 PRODUCT_DEPTH = 4  # inner Multiply/Divide/Negative nodes one product may absorb
 
 
@@ -196,14 +196,35 @@ class Fuser:
         self.counts: Counter[str] = Counter()
         self.removed: set[Node] = set()
 
-    def replace(self, last: Node, new: Value, label: str) -> None:
-        """Make ``new`` take the place of ``last``'s output, names included; drop the dead pattern."""
-        self.graph.replace_all_uses_with(last.outputs[0], new)
+    def replace(self, last: Node, new: Value, label: str) -> bool:
+        """Make ``new`` take the place of ``last``'s output, names included; drop the dead pattern.
+
+        Refused (the new ops dropped again) when ``new`` differs in shape or type, e.g. when a
+        constant of the pattern broadcast x to a larger shape.
+        """
+        old = last.outputs[0]
+        if new.shape != old.shape or new.etype != old.etype:
+            log.debug("%s: %s at %s not fused: %s%s instead of %s%s", NAME, label, last.name, new.etype,
+                      new.shape, old.etype, old.shape)
+            self._drop_new(new.producer)
+            return False
+        self.graph.replace_all_uses_with(old, new)
         name = last.name
         self._drop_dead(last)
         self.graph.rename(new.producer, name)
         self.counts[label] += 1
         log.debug("%s: %s at %s", NAME, label, name)
+        return True
+
+    def _drop_new(self, node: Node) -> None:
+        """Remove ops just built for a refused rewrite (they and their new constants have no readers)."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if any(v.uses for v in n.outputs) or "/fused" not in n.name:
+                continue
+            self.graph.remove(n)
+            stack.extend(v.producer for v in n.inputs if v.producer is not None)
 
     def op(self, last: Node, op: str, *inputs: Value, suffix: str = "", **attrs) -> Value:
         return self.b.op(op, *inputs, name=f"{last.name}/fused{suffix}", **attrs)
@@ -245,8 +266,7 @@ class ActivationFuser(Fuser):
         e = made_by(plus(node.inputs[0], 1.0), "Exp")
         if e is None:
             return False
-        self.replace(node, self.op(node, "SoftPlus", e.inputs[0]), "SoftPlus")
-        return True
+        return self.replace(node, self.op(node, "SoftPlus", e.inputs[0]), "SoftPlus")
 
     def explicit_sigmoid(self, node: Node) -> bool:
         """1 / (1 + Exp(-x)) -> Sigmoid(x);  x / (1 + Exp(-x)) -> Swish(x)."""
@@ -257,27 +277,23 @@ class ActivationFuser(Fuser):
         if x is None:
             return False
         if near(node.inputs[0], 1.0):
-            self.replace(node, self.op(node, "Sigmoid", x), "Sigmoid")
-            return True
+            return self.replace(node, self.op(node, "Sigmoid", x), "Sigmoid")
         if node.inputs[0] is x:
-            self.replace(node, self.op(node, "Swish", x), "Swish")
-            return True
+            return self.replace(node, self.op(node, "Swish", x), "Swish")
         return False
 
     def hard_sigmoid(self, node: Node) -> bool:
         """HardSigmoid(x, 1/6, 1/2) or Clamp(x/6 + 1/2, 0, 1) -> HSigmoid(x)."""
         if node.op == "HardSigmoid":
             if near(node.inputs[1], 1 / 6) and near(node.inputs[2], 0.5):
-                self.replace(node, self.op(node, "HSigmoid", node.inputs[0]), "HSigmoid")
-                return True
+                return self.replace(node, self.op(node, "HSigmoid", node.inputs[0]), "HSigmoid")
             return False
         if node.op != "Clamp" or node.attrs.get("min") != 0.0 or node.attrs.get("max") != 1.0:
             return False
         x = scaled(plus(node.inputs[0], 0.5), 1 / 6)
         if x is None:
             return False
-        self.replace(node, self.op(node, "HSigmoid", x), "HSigmoid")
-        return True
+        return self.replace(node, self.op(node, "HSigmoid", x), "HSigmoid")
 
     # -------------------------------------------------------- product roots
     def products(self, node: Node) -> bool:
@@ -288,22 +304,18 @@ class ActivationFuser(Fuser):
         if len(p.factors) == 1:
             x = plus(relu6(p.factors[0]), 3.0)
             if x is not None and close(p.scale, 1 / 6):
-                self.replace(node, self.op(node, "HSigmoid", x), "HSigmoid")
-                return True
+                return self.replace(node, self.op(node, "HSigmoid", x), "HSigmoid")
             return False
         if len(p.factors) != 2:
             return False
         a, b = p.factors
         for x, g in ((a, b), (b, a)):
             if close(p.scale, 1 / 6) and plus(relu6(g), 3.0) is x:
-                self.replace(node, self.op(node, "HSwish", x), "HSwish")
-                return True
+                return self.replace(node, self.op(node, "HSwish", x), "HSwish")
             if close(p.scale, 1.0) and self._gated(node, x, g):
                 return True
             if close(p.scale, 0.5) and self._gelu(node, x, g):
                 return True
-        if close(p.scale, 1.0):
-            log.debug("%s: %s %s is a product of two tensors but no gated activation", NAME, node.op, node.name)
         return False
 
     def _gated(self, node: Node, x: Value, g: Value) -> bool:
@@ -312,24 +324,19 @@ class ActivationFuser(Fuser):
         if p is None:
             return False
         if p.op == "HSigmoid" and p.inputs[0] is x:
-            self.replace(node, self.op(node, "HSwish", x), "HSwish")
-            return True
+            return self.replace(node, self.op(node, "HSwish", x), "HSwish")
         if p.op == "Sigmoid":
             if p.inputs[0] is x:
-                self.replace(node, self.op(node, "Swish", x), "Swish")
-                return True
+                return self.replace(node, self.op(node, "Swish", x), "Swish")
             q = product(p.inputs[0], top=False) if only_use(p.inputs[0]) else None
             if q is not None and q.factors == [x] and q.scale != 0.0:
                 if close(q.scale, 1.0):
-                    self.replace(node, self.op(node, "Swish", x), "Swish")
-                else:
-                    beta = self.b.const(np.array(q.scale, _np_type(x.etype)), name=f"{node.name}/fused/beta")
-                    self.replace(node, self.op(node, "Swish", x, beta), "Swish")
-                return True
+                    return self.replace(node, self.op(node, "Swish", x), "Swish")
+                beta = self.b.const(np.array(q.scale, _np_type(x.etype)), name=f"{node.name}/fused/beta")
+                return self.replace(node, self.op(node, "Swish", x, beta), "Swish")
             return False
         if p.op == "Tanh" and made_by(p.inputs[0], "SoftPlus") is not None and p.inputs[0].producer.inputs[0] is x:
-            self.replace(node, self.op(node, "Mish", x), "Mish")
-            return True
+            return self.replace(node, self.op(node, "Mish", x), "Mish")
         return False
 
     def _gelu(self, node: Node, x: Value, g: Value) -> bool:
@@ -337,16 +344,13 @@ class ActivationFuser(Fuser):
         inner = plus(g, 1.0)
         erf = made_by(inner, "Erf")
         if erf is not None and scaled(erf.inputs[0], 1 / np.sqrt(2)) is x:
-            self.replace(node, self.op(node, "Gelu", x, approximation_mode="erf"), "GELU (erf)")
-            return True
+            return self.replace(node, self.op(node, "Gelu", x, approximation_mode="erf"), "GELU (erf)")
         erfc = made_by(one_minus(g), "Erf")
         if erfc is not None and scaled(erfc.inputs[0], -1 / np.sqrt(2)) is x:
-            self.replace(node, self.op(node, "Gelu", x, approximation_mode="erf"), "GELU (erf)")
-            return True
+            return self.replace(node, self.op(node, "Gelu", x, approximation_mode="erf"), "GELU (erf)")
         tanh = made_by(inner, "Tanh")
         if tanh is not None and self._tanh_arg(tanh.inputs[0]) is x:
-            self.replace(node, self.op(node, "Gelu", x, approximation_mode="tanh"), "GELU (tanh)")
-            return True
+            return self.replace(node, self.op(node, "Gelu", x, approximation_mode="tanh"), "GELU (tanh)")
         return False
 
     @staticmethod
@@ -383,8 +387,7 @@ class ActivationFuser(Fuser):
             if p.factors == [x] and m.producer is not None and m.producer.op in ("Multiply", "Divide"):
                 if 0.0 < p.scale < 1.0:
                     slope = self.b.const(np.array([p.scale], _np_type(x.etype)), name=f"{node.name}/fused/slope")
-                    self.replace(node, self.op(node, "PRelu", x, slope), "LeakyReLU")
-                    return True
+                    return self.replace(node, self.op(node, "PRelu", x, slope), "LeakyReLU")
                 log.debug("%s: Maximum %s is max(x, %g x), no LeakyReLU (needs 0 < a < 1)", NAME, node.name, p.scale)
         return False
 
@@ -408,7 +411,8 @@ class ActivationFuser(Fuser):
             sign = 1.0 if node.op == "Add" else -1.0
             slope = None
             rn = made_by(neg_part, "Relu")
-            if rn is not None and made_by(rn.inputs[0], "Negative") is not None and rn.inputs[0].producer.inputs[0] is x:
+            neg = made_by(rn.inputs[0], "Negative") if rn is not None else None
+            if neg is not None and neg.inputs[0] is x:
                 slope = -sign * c.const.numpy()
             mn = made_by(neg_part, "Minimum")
             if mn is not None:
@@ -423,8 +427,7 @@ class ActivationFuser(Fuser):
                           node.op, node.name)
                 continue
             sv = self.b.const(slope.astype(_np_type(x.etype)), name=f"{node.name}/fused/slope")
-            self.replace(node, self.op(node, "PRelu", x, sv), "PReLU")
-            return True
+            return self.replace(node, self.op(node, "PRelu", x, sv), "PReLU")
         return False
 
 

@@ -231,17 +231,16 @@ class NormalizationFuser(Fuser):
         if beta is not None:
             y = self.op(node, "Add", y, beta, suffix="/beta")
             label = "MVN (LayerNorm)"
-        self.replace(node, y, label)
-        return True
+        return self.replace(node, y, label)
 
     def _l2(self, node: Node, r: Root) -> bool:
         if r.mode == "outside":
             log.debug("%s: %s %s: x / (norm + eps) has no NormalizeL2 form", NAME, node.op, node.name)
             return False
         axes = self.b.const(r.stat.axes.astype(np.int64), name=f"{node.name}/fused/axes")
-        y = self.op(node, "NormalizeL2", r.stat.x, axes, eps=float(r.eps), eps_mode="add" if r.mode == "inside" else "max")
-        self.replace(node, y, "NormalizeL2")
-        return True
+        mode = "add" if r.mode == "inside" else "max"
+        y = self.op(node, "NormalizeL2", r.stat.x, axes, eps=float(r.eps), eps_mode=mode)
+        return self.replace(node, y, "NormalizeL2")
 
     def layer_norm_tf(self, node: Node) -> bool:
         """x * i + shift with i = 1/root(var) [* g]; shift = b - m * i, -m * i + b or -m * i."""

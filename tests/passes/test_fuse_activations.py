@@ -132,6 +132,9 @@ NEAR_MISSES = {
                             "HSwish"),
     "HSwish of two tensors": (R6_CLAMP + [N("Relu", ["x"], "z"), N("Mul", ["z", "r"], "p"),
                                           N("Div", ["p", "six"], "y")], "HSwish"),
+    "HSwish constant widening x": ([c("three", 3, [3, 1, 1, 1, 1]), c("six", 6), N("Add", ["x", "three"], "a"),
+                                    N("Relu", ["a"], "m"), N("Min", ["m", "six"], "r"), N("Mul", ["x", "r"], "p"),
+                                    N("Div", ["p", "six"], "y")], "HSwish"),
     "HardSigmoid alpha 0.2": ([N("HardSigmoid", ["x"], "y", alpha=0.2, beta=0.5)], "HSigmoid"),
     "Swish of another tensor": ([N("Relu", ["x"], "r"), N("Sigmoid", ["r"], "s"), N("Mul", ["x", "s"], "y")], "Swish"),
     "x*tanh(x) is no Mish": ([N("Tanh", ["x"], "t"), N("Mul", ["x", "t"], "y")], "Mish"),
@@ -260,3 +263,19 @@ def test_mobilenet_v3_small_hard_activations(tmp_path):
     graph = convert_tf(lambda t: net(t, training=False), x, tmp_path, rtol=1e-4, atol=1e-4)
     ops = graph.op_counts()
     assert ops.get("HSwish") == 18 and ops.get("HSigmoid") == 9 and "Clamp" not in ops, ops
+
+
+def test_f16_model(tmp_path):
+    """An f16 model: Swish with beta and LeakyReLU get f16 constants; OpenVINO (f32 hint) vs
+    onnxruntime in f16: rtol 1e-2, atol 1e-2."""
+    from onnx import TensorProto, helper
+
+    H = TensorProto.FLOAT16
+    ch = lambda name, v: helper.make_node("Constant", [], [name], value=helper.make_tensor(name, H, [], [v]))  # noqa: E731
+    nodes = [ch("b", 1.702), N("Mul", ["x", "b"], "xb"), N("Sigmoid", ["xb"], "s"), N("Mul", ["x", "s"], "sw"),
+             ch("alpha", 0.125), N("Mul", ["sw", "alpha"], "a"), N("Max", ["a", "sw"], "y")]
+    m = make_model(nodes, [("x", H, SHAPE)], [("y", H, None)])
+    graph = convert_onnx(m, tmp_path, {"x": _x().astype(np.float16)}, rtol=1e-2, atol=1e-2)
+    ops = graph.op_counts()
+    assert ops.get("Swish") == 1 and ops.get("PRelu") == 1 and "Maximum" not in ops, ops
+    assert all(n.outputs[0].etype == "f16" for n in graph.nodes if n.op == "Const")
