@@ -15,8 +15,10 @@ from .symbol import SymNode, parse_attr
 
 mxnet_ops = Registry("mxnet")
 
-# attributes that tune MXNet's kernels and never change results
-IGNORED_ATTRS = frozenset({"workspace", "cudnn_tune", "cudnn_off", "name", "ctx"})
+# attributes that tune MXNet's kernels or training and never change results; old (< 0.9) files keep
+# user attributes such as lr_mult and ctx_group without the __dunder__ spelling
+IGNORED_ATTRS = frozenset({"workspace", "cudnn_tune", "cudnn_off", "name", "ctx", "lr_mult", "wd_mult", "ctx_group",
+                           "force_mirroring", "mirror_stage", "storage_type"})
 
 
 class MxContext(Builder):

@@ -23,7 +23,7 @@ LEGACY_OPS = {
     "_PlusScalar": "_plus_scalar", "_MinusScalar": "_minus_scalar", "_RMinusScalar": "_rminus_scalar",
     "_MulScalar": "_mul_scalar", "_DivScalar": "_div_scalar", "_RDivScalar": "_rdiv_scalar",
     "_Maximum": "_maximum", "_Minimum": "_minimum", "_Power": "_power", "ElementWiseSum": "add_n",
-    "Softmax": "SoftmaxOutput", "Concatenate": "Concat",
+    "Softmax": "SoftmaxOutput",
 }
 
 

@@ -210,3 +210,13 @@ def test_cut_and_validate(tmp_path):
     graph = mo.convert(d / "legacy-symbol.json", framework="mxnet", input="relu[2,4,6,6]", output="fc")
     assert [v.name for v in graph.inputs] == ["relu"] and graph.outputs[0].names[-1] == "fc_output"
     assert "Convolution" not in graph.op_counts() and "SoftMax" not in graph.op_counts()
+
+
+def test_deterministic_output(ops_dir, tmp_path):
+    """Converting twice writes the same bytes."""
+    blobs = []
+    for k in range(2):
+        graph = mo.convert(ops_dir / "batchnorm-symbol.json", framework="mxnet", input_shape=[(2, 3, 8, 8)])
+        saved = mo.save(graph, tmp_path / str(k) / "m.xml")
+        blobs.append((saved.xml.read_bytes(), saved.bin.read_bytes()))
+    assert blobs[0] == blobs[1]

@@ -33,10 +33,11 @@ def main(out):
 
     # a small network saved in the pre-1.0 JSON form
     d = mx.sym.var("data")
-    net = mx.sym.Convolution(d, kernel=(3, 3), num_filter=4, pad=(1, 1), name="conv")
-    net = mx.sym.BatchNorm(net, fix_gamma=False, name="bn")
+    net = mx.sym.Convolution_v1(d, kernel=(3, 3), num_filter=4, pad=(1, 1), name="conv")
+    net = mx.sym.BatchNorm_v1(net, fix_gamma=False, name="bn")
     net = mx.sym.Activation(net, act_type="relu", name="relu")
-    net = mx.sym.Pooling(net, kernel=(2, 2), stride=(2, 2), pool_type="max", name="pool")
+    net = mx.sym.ElementWiseSum(net, mx.sym._internal._MulScalar(net, scalar=0.5), name="sum")
+    net = mx.sym.Pooling_v1(net, kernel=(2, 2), stride=(2, 2), pool_type="max", name="pool")
     net = mx.sym.FullyConnected(net, num_hidden=3, name="fc")
     net = mx.sym.SoftmaxOutput(net, name="softmax")
     doc = json.loads(net.tojson())
@@ -45,6 +46,8 @@ def main(out):
         if attrs is not None:
             node["param"] = {k: v for k, v in attrs.items() if not k.startswith("__")}
             node["attr"] = {k: v for k, v in attrs.items() if k.startswith("__")}
+            if node["op"] == "Convolution_v1":   # user attributes of old files, next to the op's
+                node["attr"].update(lr_mult="0.5", ctx_group="dev1")
         node["backward_source_id"] = -1
     doc.pop("attrs", None)
     legacy = json.dumps(doc, indent=2)
