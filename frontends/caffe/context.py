@@ -114,7 +114,14 @@ class CaffeContext(Builder):
         self.p = layer.param
         self.name_hint = layer.name
         self.meta = {"source_op": layer.type, "source_name": layer.name}
-        out = run_converter(reg, self, inputs, {}, where, self.path)
+        try:
+            out = run_converter(reg, self, inputs, {}, where, self.path)
+        except InputError as e:
+            own = getattr(e, "own_message", None)
+            if own is not None:   # a weights-file error names its own file first
+                e.args = (own,)
+            raise
+
         outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
         return tuple(v if isinstance(v, Value) else self.const(v) for v in outs)
 
@@ -126,7 +133,11 @@ class CaffeContext(Builder):
             raise InputError(f"{self.path}: no weights: layer {self.layer.name!r} ({self.layer.type}) needs "
                              f"learned blobs; give the .caffemodel: mo convert --input_proto {self.path} "
                              f"model.caffemodel")
-        t = self.blobs.blob(self.layer, index, tuple(int(d) for d in shape), kind)
+        try:
+            t = self.blobs.blob(self.layer, index, tuple(int(d) for d in shape), kind)
+        except InputError as e:
+            e.own_message = str(e)  # type: ignore[attr-defined]
+            raise
         return self.const_tensor(t, name=f"{self.layer.name}/blob{index}")
 
     def blob_count(self) -> int | None:

@@ -210,7 +210,33 @@ def run_mxnet(path: str, feeds: dict[str, np.ndarray], outputs: list[str],
         return {name: got[str(i)] for i, name in enumerate(outputs) if str(i) in got.files}
 
 
-REFERENCES: dict[str, Callable[..., dict[str, np.ndarray]]] = {"onnx": run_onnx, "tf": run_tf, "mxnet": run_mxnet}
+def run_caffe(path: str, feeds: dict[str, np.ndarray], outputs: list[str],
+              options: ConvertOptions | None = None) -> dict[str, np.ndarray]:
+    """OpenCV's dnn module (which reads Caffe models) on the same files; output blobs are asked
+    for by the layer that writes them last (OpenCV names outputs by layer)."""
+    try:
+        import cv2
+    except ImportError:
+        raise OptionError("--validate for Caffe needs OpenCV: pip install 'opencv-python-headless<5'") from None
+    from mo.frontends.caffe.layers import read_net
+    from mo.frontends.caffe.loader import model_files
+
+    options = options or ConvertOptions(input_model=path)
+    proto, weights = model_files(path, options)
+    if weights is None:
+        raise OptionError(f"--validate: {proto} has no weights to run; give the .caffemodel")
+    last = {t: la.name for la in read_net(proto).layers for t in la.tops}
+    net = cv2.dnn.readNetFromCaffe(proto, weights)
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+    for name, value in feeds.items():
+        net.setInput(np.ascontiguousarray(value), name)
+    res = net.forward([last.get(o, o) for o in outputs])
+    return {o: np.asarray(r) for o, r in zip(outputs, res)}
+
+
+REFERENCES: dict[str, Callable[..., dict[str, np.ndarray]]] = {"onnx": run_onnx, "tf": run_tf, "mxnet": run_mxnet,
+                                                               "caffe": run_caffe}
 
 
 def run_ir(xml: str, feeds: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
@@ -285,7 +311,7 @@ def validate_ir(source: str, xml: str, graph: Graph, options: ConvertOptions, se
         for name, (kind, order) in moved.items():
             if kind == "input" and name in src_feeds:
                 src_feeds[name] = np.ascontiguousarray(np.transpose(feeds[name], np.argsort(order)))
-        ref = runner(source, src_feeds, outputs) if framework not in ("tf", "mxnet") else \
+        ref = runner(source, src_feeds, outputs) if framework not in ("tf", "mxnet", "caffe") else \
             runner(source, src_feeds, outputs, options)
         for name, (kind, order) in moved.items():
             if kind == "output" and name in ref:
