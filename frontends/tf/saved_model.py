@@ -349,13 +349,19 @@ def read_saved_model_fast(path: str, tags: list[str] | None, signature: str | No
 
     d = Path(path)
     pb = d / "saved_model.pb"
-    if not pb.exists():
-        raise FastPathUnsupported("no binary saved_model.pb")
     sm = SavedModel()
     try:
-        sm.ParseFromString(pb.read_bytes())
-    except Exception as e:  # noqa: BLE001  (protobuf's DecodeError and friends)
-        raise FastPathUnsupported(f"saved_model.pb does not parse ({type(e).__name__})") from None
+        if pb.exists():
+            sm.ParseFromString(pb.read_bytes())
+        elif (d / "saved_model.pbtxt").exists():
+            from google.protobuf import text_format
+            text_format.Merge((d / "saved_model.pbtxt").read_text(encoding="utf-8"), sm, allow_unknown_field=True)
+        else:
+            raise FastPathUnsupported("no saved_model.pb")
+    except FastPathUnsupported:
+        raise
+    except Exception as e:  # noqa: BLE001  (protobuf's DecodeError, ParseError and friends)
+        raise FastPathUnsupported(f"{pb.name} does not parse ({type(e).__name__})") from None
     mg = _choose_meta_graph(sm, path, tags)
     if not mg.object_graph_def.nodes:
         raise FastPathUnsupported("no object graph (a TF1 SavedModel)")

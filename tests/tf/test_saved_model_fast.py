@@ -232,3 +232,26 @@ def test_tensor_proto_decoding(value):
     ours = TensorProto()
     ours.ParseFromString(tp.SerializeToString())
     np.testing.assert_array_equal(tensor_to_numpy(ours), np.full((2, 3), 2.5, np.float32))
+
+
+def test_text_saved_model(dense_sm, tmp_path):
+    """saved_model.pbtxt (text form, written by TensorFlow's own text printer) takes the fast path too."""
+    import shutil
+
+    from google.protobuf import text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    d = tmp_path / "text_sm"
+    shutil.copytree(dense_sm / "variables", d / "variables")
+    sm = saved_model_pb2.SavedModel()
+    sm.ParseFromString((dense_sm / "saved_model.pb").read_bytes())
+    (d / "saved_model.pbtxt").write_text(text_format.MessageToString(sm))
+    read_saved_model_fast(str(d), None, None)   # parses (unknown fields skipped), no fallback
+    g = mo.convert(d)
+    xml = tmp_path / "m.xml"
+    mo.save(g, xml)
+    x = RNG.standard_normal((2, 6)).astype(np.float32)
+    ids = np.array([1, 2], np.int32)
+    got = ov_infer(xml, {"x": x, "ids": ids})
+    ref = _tf_outputs(dense_sm, "serving_default", x=x, ids=ids)
+    np.testing.assert_allclose(got["logits"], ref["logits"], rtol=1e-5, atol=1e-5)
