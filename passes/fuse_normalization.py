@@ -7,7 +7,8 @@ d = x - m; var = ReduceMean(q, A) with q = d^2 as Power(d, 2), d * d, or Squared
 
     d / Sqrt(var + e),   d * 1/Sqrt(var + e)        ->  MVN(x, A, eps=e, INSIDE_SQRT)
     d / (Sqrt(var) + e), d * 1/(Sqrt(var) + e)      ->  MVN(x, A, eps=e, OUTSIDE_SQRT)
-    x * i + (b - m * i),  x * i + (-m * i + b),  x * i - m * i      with i = 1/Sqrt(var + e) * g or 1/Sqrt(var + e)
+    x * i + (b - m * i),  x * i + (-m * i + b),  x * i - m * i,  x * i + -(m * i)
+        with i = 1/Sqrt(var + e) * g or 1/Sqrt(var + e)
         (Keras LayerNormalization, tf.nn.batch_normalization over moments)
                                                     ->  MVN(x, A, eps=e) * g + b   (each part only if present)
     x / Sqrt(Maximum(ss, e)),  x * 1/Sqrt(Maximum(ss, e))         (tf.math.l2_normalize)
@@ -243,7 +244,8 @@ class NormalizationFuser(Fuser):
         return self.replace(node, y, "NormalizeL2")
 
     def layer_norm_tf(self, node: Node) -> bool:
-        """x * i + shift with i = 1/root(var) [* g]; shift = b - m * i, -m * i + b or -m * i."""
+        """x * i + shift with i = 1/root(var) [* g]; shift = b - m * i, -m * i + b, -m * i or -(m * i);
+        also x * i - m * i."""
         if node.op not in ("Add", "Subtract"):
             return False
         a, b = node.inputs[:2]
@@ -287,6 +289,8 @@ class NormalizationFuser(Fuser):
             mi, beta = (sp.inputs[1], False), sp.inputs[0]
         elif sp is not None and sp.op == "Multiply":
             mi = (shift, True)
+        elif sp is not None and sp.op == "Negative" and only_use(shift):  # batch_normalization without offset
+            mi = (sp.inputs[0], False)
         if mi is None:
             return False
         mv, negated = mi

@@ -160,8 +160,10 @@ def test_keras_layer_norm_fires(kw, extra, tmp_path):
     assert mvn.attrs["eps"] == pytest.approx(1e-3) and mvn.attrs["eps_mode"] == "INSIDE_SQRT"
 
 
-def test_tf_moments_batch_normalization_fires(tmp_path):
-    """tf.nn.moments + tf.nn.batch_normalization over the last axis (TF1-era layer norms): beta - m * i."""
+@pytest.mark.parametrize("affine", [True, False])
+def test_tf_moments_batch_normalization_fires(affine, tmp_path):
+    """tf.nn.moments + tf.nn.batch_normalization over the last axis (TF1-era layer norms): x * i + (b - m * i),
+    and without scale and offset x * i + -(m * i)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(5)
@@ -169,10 +171,11 @@ def test_tf_moments_batch_normalization_fires(tmp_path):
 
     def fn(x):
         mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
-        return tf.nn.batch_normalization(x, mean, var, b, g, 1e-6)
+        return tf.nn.batch_normalization(x, mean, var, b if affine else None, g if affine else None, 1e-6)
 
     ops = convert_tf(fn, _x((2, 5, 16)), tmp_path, rtol=RTOL, atol=ATOL).op_counts()
     assert ops.get("MVN") == 1 and "ReduceMean" not in ops, ops
+    assert set(ops) == {"Parameter", "Const", "Result", "MVN"} | ({"Multiply", "Add"} if affine else set()), ops
 
 
 def test_tf_mean_read_elsewhere_does_not_fire(tmp_path):
