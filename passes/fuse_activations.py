@@ -190,7 +190,8 @@ def relu6(v: Value | None) -> Value | None:
 class Fuser:
     """Shared by the fusion passes: replaces a pattern's last node and removes what it leaves dead."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, name: str) -> None:
+        self.name = name
         self.graph = graph
         self.b = Builder(graph, fold=False)
         self.counts: Counter[str] = Counter()
@@ -204,7 +205,7 @@ class Fuser:
         """
         old = last.outputs[0]
         if new.shape != old.shape or new.etype != old.etype:
-            log.debug("%s: %s at %s not fused: %s%s instead of %s%s", NAME, label, last.name, new.etype,
+            log.debug("%s: %s at %s not fused: %s%s instead of %s%s", self.name, label, last.name, new.etype,
                       new.shape, old.etype, old.shape)
             self._drop_new(new.producer)
             return False
@@ -213,7 +214,7 @@ class Fuser:
         self._drop_dead(last)
         self.graph.rename(new.producer, name)
         self.counts[label] += 1
-        log.debug("%s: %s at %s", NAME, label, name)
+        log.debug("%s: %s at %s", self.name, label, name)
         return True
 
     def _drop_new(self, node: Node) -> None:
@@ -249,12 +250,12 @@ class Fuser:
                     continue
                 rule(node)
 
-    def report(self, name: str) -> PassReport:
+    def report(self) -> PassReport:
         if not self.counts:
-            return PassReport(name, False, "nothing to fuse")
+            return PassReport(self.name, False, "nothing to fuse")
         self.graph.toposort()
         parts = ", ".join(f"{n} {label}" for label, n in sorted(self.counts.items()))
-        return PassReport(name, True, f"{parts} fused, {len(self.removed)} nodes removed")
+        return PassReport(self.name, True, f"{parts} fused, {len(self.removed)} nodes removed")
 
 
 class ActivationFuser(Fuser):
@@ -455,6 +456,6 @@ def _slope_for(c: np.ndarray, x: Value) -> np.ndarray | None:
 
 
 def run(graph: Graph) -> PassReport:
-    f = ActivationFuser(graph)
+    f = ActivationFuser(graph, NAME)
     f.run([f.softplus, f.explicit_sigmoid, f.hard_sigmoid, f.products, f.leaky_relu, f.prelu])
-    return f.report(NAME)
+    return f.report()

@@ -319,6 +319,6 @@ class NormalizationFuser(Fuser):
 
 
 def run(graph: Graph) -> PassReport:
-    f = NormalizationFuser(graph)
+    f = NormalizationFuser(graph, NAME)
     f.run([f.layer_norm_tf, f.divide_or_scale])
-    return f.report(NAME)
+    return f.report()
