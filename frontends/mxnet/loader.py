@@ -39,7 +39,8 @@ LABEL_INPUTS = {"SoftmaxOutput": 1, "LinearRegressionOutput": 1, "LogisticRegres
 # inputs that are learned parameters (from the .params file), by op
 WEIGHT_INPUTS = {"Convolution": (1, 2), "Deconvolution": (1, 2), "FullyConnected": (1, 2), "BatchNorm": (1, 2, 3, 4),
                  "LeakyReLU": (1,), "Embedding": (1,), "InstanceNorm": (1, 2), "LayerNorm": (1, 2),
-                 "GroupNorm": (1, 2), "RNN": (1,)}
+                 "GroupNorm": (1, 2), "RNN": (1,), "_contrib_DeformableConvolution": (2, 3),
+                 "_contrib_ModulatedDeformableConvolution": (3, 4)}
 
 
 def _inputs_used(node) -> list[tuple[int, int]]:

@@ -1,5 +1,6 @@
 """Ops the MXNet frontend needs that no other family declares: AdaptiveAvgPool and
-AdaptiveMaxPool (opset8). Declared only when absent, so a family module's declaration wins."""
+AdaptiveMaxPool (opset8), PSROIPooling (opset1). Declared only when absent, so a family
+module's declaration wins."""
 from __future__ import annotations
 
 from ..opset import OPS, OpError, op
@@ -29,3 +30,18 @@ if "AdaptiveMaxPool" not in OPS:
         """Max over the same bins as AdaptiveAvgPool; output 1 holds the maxima's flat spatial indices."""
         shape = _adaptive_shape(ins)
         return [(ins[0].etype, shape), (a["index_element_type"], shape)]
+
+if "PSROIPooling" not in OPS:
+    @op("PSROIPooling", "opset1", {"output_dim": ("int",), "group_size": ("int", 1), "spatial_scale": ("float",),
+                                  "mode": ("str", "average"), "spatial_bins_x": ("int", 1),
+                                  "spatial_bins_y": ("int", 1)}, inputs=(2, 2))
+    def psroi_pooling(ins, a):
+        """Position-sensitive ROI pooling of x[N, output_dim*group^2, H, W] over rois[R, 5]
+        (batch, x1, y1, x2, y2); output [R, output_dim, group, group]."""
+        x, rois = ins
+        r = rois.shape[0] if rois.shape is not None else -1
+        if x.shape is not None and x.shape[1] >= 0 and a["mode"] == "average" \
+                and x.shape[1] != a["output_dim"] * a["group_size"] ** 2:
+            raise OpError(f"data has {x.shape[1]} channels, output_dim * group_size^2 is "
+                          f"{a['output_dim'] * a['group_size'] ** 2}")
+        return [(x.etype, (r, a["output_dim"], a["group_size"], a["group_size"]))]

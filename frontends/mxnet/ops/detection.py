@@ -8,7 +8,7 @@ from mo.errors import ConversionError
 
 from ..context import mxnet_ops
 
-MAX_CLASS_IDS = 128   # box_nms separates class ids 0..127 (rows with other ids are dropped)
+MAX_CLASS_IDS = 128   # box_nms separates class ids -1..127 (rows with other ids are dropped)
 
 
 def multibox_prior_anchors(height: int, width: int, sizes, ratios, steps=(-1.0, -1.0), offsets=(0.5, 0.5),
@@ -59,6 +59,31 @@ def _nms_keep(g, boxes, scores, iou: float, score_threshold: float, max_boxes: i
     return g.op("Gather", sel, g.i64(2), g.i64(1), batch_dims=0)   # [K] box indices
 
 
+def _center_to_corner(g, b):
+    """[N, 4] (cx, cy, w, h) -> (x1, y1, x2, y2)."""
+    c = g.op("Slice", b, g.i64([0]), g.i64([2]), g.i64([1]), g.i64([1]))
+    half = g.op("Multiply", g.op("Slice", b, g.i64([2]), g.i64([4]), g.i64([1]), g.i64([1])), g.scalar_like(0.5, b))
+    return g.op("Concat", g.op("Subtract", c, half), g.op("Add", c, half), axis=1)
+
+
+def _corner_to_center(g, b):
+    """[N, 4] (x1, y1, x2, y2) -> (cx, cy, w, h)."""
+    lo = g.op("Slice", b, g.i64([0]), g.i64([2]), g.i64([1]), g.i64([1]))
+    hi = g.op("Slice", b, g.i64([2]), g.i64([4]), g.i64([1]), g.i64([1]))
+    size = g.op("Subtract", hi, lo)
+    return g.op("Concat", g.op("Add", lo, g.op("Multiply", size, g.scalar_like(0.5, b))), size, axis=1)
+
+
+def _replace_columns(g, rows, cols, start: int, width: int):
+    parts = []
+    if start > 0:
+        parts.append(g.op("Slice", rows, g.i64([0]), g.i64([start]), g.i64([1]), g.i64([1])))
+    parts.append(cols)
+    if start + 4 < width:
+        parts.append(g.op("Slice", rows, g.i64([start + 4]), g.i64([width]), g.i64([1]), g.i64([1])))
+    return g.op("Concat", *parts, axis=1)
+
+
 def _member_scores(g, onehot, score):
     """score where onehot is 1, -1 elsewhere (below any threshold)."""
     return g.op("Select", g.op("Greater", onehot, g.scalar_like(0.5, onehot)), score, g.scalar_like(-1.0, score))
@@ -74,17 +99,28 @@ def _pad_rows(g, rows, n: int, width: int, etype_like):
 @mxnet_ops.op("_contrib_MultiBoxDetection")
 def multibox_detection(g, cls_prob, loc_pred, anchors, *, clip=True, threshold=0.01, background_id=0,
                        nms_threshold=0.5, force_suppress=False, variances=(0.1, 0.1, 0.2, 0.2), nms_topk=-1):
-    """[B=1, N, 6] rows (class, score, xmin, ymin, xmax, ymax): boxes decoded from the anchors,
-    each anchor's best non-background class, NMS per class (across classes with force_suppress),
-    kept rows by descending score, then rows of -1."""
+    """[B, N, 6] rows (class, score, xmin, ymin, xmax, ymax): boxes decoded from the anchors,
+    each anchor's best non-background class, NMS per class (across classes with force_suppress).
+    Rows with score >= threshold come first by descending score (NMS losers keep their row with
+    class -1), then rows of -1."""
     b, num_classes, n = g.static_shape(cls_prob, "class probabilities")
-    if b != 1:
-        raise ConversionError("MultiBoxDetection is converted for batch 1; give --input_shape with batch 1")
-    if nms_topk not in (-1, None) and nms_topk > 0 and nms_topk < n:
-        raise ConversionError("nms_topk is not supported")
-    # ---- decode [N, 4]
+    if nms_topk not in (-1, None) and 0 < nms_topk < n:
+        raise ConversionError("nms_topk is not supported (mxnet leaves the rows past it in no defined order)")
     a = g.op("Reshape", anchors, g.i64([n, 4]), special_zero=False)
-    p = g.op("Reshape", loc_pred, g.i64([n, 4]), special_zero=False)
+    outs = []
+    for bi in range(b):
+        probs = g.op("Reshape", g.op("Gather", cls_prob, g.i64([bi]), g.i64(0), batch_dims=0),
+                     g.i64([num_classes, n]), special_zero=False)
+        p = g.op("Reshape", g.op("Gather", loc_pred, g.i64([bi]), g.i64(0), batch_dims=0), g.i64([n, 4]),
+                 special_zero=False)
+        outs.append(_detect_one(g, probs, p, a, n, num_classes, cls_prob.etype, clip, threshold, background_id,
+                                nms_threshold, force_suppress, variances))
+    return outs[0] if b == 1 else g.op("Concat", *outs, axis=0)
+
+
+def _detect_one(g, probs, p, a, n, num_classes, etype, clip, threshold, background_id, nms_threshold,
+                force_suppress, variances):
+    """MultiBoxDetection of one image: probs [C, N], deltas p [N, 4], anchors a [N, 4] -> [1, N, 6]."""
 
     def col(v, i):
         return g.op("Gather", v, g.i64([i]), g.i64(1), batch_dims=0)   # [N, 1]
@@ -103,14 +139,13 @@ def multibox_detection(g, cls_prob, loc_pred, anchors, *, clip=True, threshold=0
     if clip:
         box = g.op("Clamp", box, min=0.0, max=1.0)
     # ---- best foreground class per anchor
-    probs = g.op("Reshape", cls_prob, g.i64([num_classes, n]), special_zero=False)
     fg = [k for k in range(num_classes) if k != background_id]
     fg_probs = g.op("Gather", probs, g.i64(fg), g.i64(0), batch_dims=0)      # [C-1, N]
     best, which = g.op_outputs("TopK", fg_probs, g.i64(1), axis=0, mode="max", sort="none", index_element_type="i64")
     best = g.op("Reshape", best, g.i64([n]), special_zero=False)
     which = g.op("Reshape", which, g.i64([n]), special_zero=False)
     # class ids as MXNet numbers them: foreground classes from 0, background removed
-    cls_id = g.op("Convert", which, destination_type=cls_prob.etype)
+    cls_id = g.op("Convert", which, destination_type=etype)
     # scores per class for NMS: an anchor competes only in its best class (all in one with force_suppress)
     if force_suppress:
         scores = g.op("Reshape", best, g.i64([1, 1, n]), special_zero=False)
@@ -140,10 +175,9 @@ def box_nms(g, x, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=
             background_id=-1, force_suppress=False, in_format="corner", out_format="corner"):
     """Rows [.., N, K] sorted by score with suppressed and invalid rows removed, then rows of -1."""
     shape = g.static_shape(x)
-    if in_format != "corner" or out_format != "corner":
-        raise ConversionError("box_nms is converted for corner boxes only")
-    if topk not in (-1, None) and topk > 0:
-        raise ConversionError("box_nms with topk is not supported")
+    for fmt in (in_format, out_format):
+        if fmt not in ("corner", "center"):
+            raise ConversionError(f"box format {fmt!r} is not corner or center")
     n, k = shape[-2], shape[-1]
     batch = int(np.prod(shape[:-2], dtype=np.int64)) if len(shape) > 2 else 1
     flat = g.op("Reshape", x, g.i64([batch, n, k]), special_zero=False)
@@ -152,24 +186,37 @@ def box_nms(g, x, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=
         rows = g.op("Reshape", g.op("Slice", flat, g.i64([bi]), g.i64([bi + 1]), g.i64([1]), g.i64([0])),
                     g.i64([n, k]), special_zero=False)
         boxes = g.op("Slice", rows, g.i64([coord_start]), g.i64([coord_start + 4]), g.i64([1]), g.i64([1]))
+        if in_format == "center":
+            boxes = _center_to_corner(g, boxes)
+            if out_format == "corner":
+                rows = _replace_columns(g, rows, boxes, coord_start, k)
+        elif out_format == "center":
+            rows = _replace_columns(g, rows, _corner_to_center(g, boxes), coord_start, k)
         score = g.op("Reshape", g.op("Gather", rows, g.i64([score_index]), g.i64(1), batch_dims=0), g.i64([n]),
                      special_zero=False)
-        if id_index >= 0 and background_id >= 0:
+        if id_index >= 0:   # rows of the background id (by default -1, "no class") are invalid
             ids = g.op("Reshape", g.op("Gather", rows, g.i64([id_index]), g.i64(1), batch_dims=0), g.i64([n]),
                        special_zero=False)
-            score = g.op("Select", g.op("Equal", ids, g.scalar_like(background_id, ids)),
-                         g.scalar_like(-1.0, score), score)
+            bad = g.op("Equal", ids, g.scalar_like(background_id, ids))
+            score = g.op("Select", bad, g.scalar_like(-1.0, score), score)
+        if topk not in (-1, None) and 0 < topk < n:
+            # only the topk best-scoring rows take part; the others count as invalid
+            _, best = g.op_outputs("TopK", score, g.i64(int(topk)), axis=0, mode="max", sort="value",
+                                   index_element_type="i64")
+            in_top = g.op("ScatterElementsUpdate", g.const(np.zeros(n, np.float32)), best,
+                          g.const(np.ones(int(topk), np.float32)), g.i64(0), reduction="none", use_init_val=True)
+            score = g.op("Select", g.op("Greater", in_top, g.const(np.float32(0.5))), score,
+                         g.scalar_like(-1.0, score))
         if force_suppress or id_index < 0:
             scores = g.op("Reshape", score, g.i64([1, 1, n]), special_zero=False)
         else:
-            # one NMS class per distinct id: ids are small non-negative integers in practice
+            # one NMS class per distinct id (-1 included: slot 0)
             ids = g.op("Reshape", g.op("Gather", rows, g.i64([id_index]), g.i64(1), batch_dims=0), g.i64([n]),
                        special_zero=False)
-            max_id = MAX_CLASS_IDS
-            idx = g.op("Convert", ids, destination_type="i64")
-            onehot = g.op("OneHot", idx, g.i64(max_id), g.scalar_like(1.0, score), g.scalar_like(0.0, score), axis=0)
-            # rows with id -1 are invalid: OneHot gives them all zeros
-            scores = g.op("Reshape", _member_scores(g, onehot, score), g.i64([1, max_id, n]), special_zero=False)
+            slots = MAX_CLASS_IDS + 1
+            idx = g.op("Add", g.op("Convert", ids, destination_type="i64"), g.i64(1))
+            onehot = g.op("OneHot", idx, g.i64(slots), g.scalar_like(1.0, score), g.scalar_like(0.0, score), axis=0)
+            scores = g.op("Reshape", _member_scores(g, onehot, score), g.i64([1, slots, n]), special_zero=False)
         keep = _nms_keep(g, g.op("Reshape", boxes, g.i64([1, n, 4]), special_zero=False), scores,
                          float(overlap_thresh), float(valid_thresh), n)
         picked = g.op("Gather", rows, keep, g.i64(0), batch_dims=0)
@@ -177,3 +224,36 @@ def box_nms(g, x, *, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=
     y = outs[0] if len(outs) == 1 else g.op("Concat", *outs, axis=0)
     return g.op("Reshape", y, g.i64(list(shape)), special_zero=False)
 
+
+
+@mxnet_ops.op("_contrib_box_decode")
+def box_decode(g, data, anchors, *, std0=1.0, std1=1.0, std2=1.0, std3=1.0, clip=-1.0, format="center"):
+    """Corner boxes [B, N, 4] from deltas [B, N, 4] (dx, dy, dw, dh) and anchors [1, N, 4]
+    (corner or center form); ``clip`` > 0 bounds the scaled dw, dh before exp."""
+    def cols(v, lo, hi):
+        return g.op("Slice", v, g.i64([lo]), g.i64([hi]), g.i64([1]), g.i64([-1]))
+
+    if format == "corner":
+        lo, hi = cols(anchors, 0, 2), cols(anchors, 2, 4)
+        size = g.op("Subtract", hi, lo)
+        center = g.op("Add", lo, g.op("Multiply", size, g.scalar_like(0.5, anchors)))
+    elif format == "center":
+        center, size = cols(anchors, 0, 2), cols(anchors, 2, 4)
+    else:
+        raise ConversionError(f"format {format!r} is not corner or center")
+    std_xy = g.const(np.array([std0, std1], np.float32))
+    std_wh = g.const(np.array([std2, std3], np.float32))
+    c = g.op("Add", g.op("Multiply", g.op("Multiply", cols(data, 0, 2), std_xy), size), center)
+    dwh = g.op("Multiply", cols(data, 2, 4), std_wh)
+    if clip is not None and clip > 0:
+        dwh = g.op("Minimum", dwh, g.scalar_like(float(clip), dwh))
+    half = g.op("Multiply", g.op("Multiply", g.op("Exp", dwh), size), g.scalar_like(0.5, data))
+    return g.op("Concat", g.op("Subtract", c, half), g.op("Add", c, half), axis=-1)
+
+
+@mxnet_ops.op("_contrib_PSROIPooling")
+def psroi_pooling(g, x, rois, *, spatial_scale, output_dim, pooled_size, group_size=0):
+    """Position-sensitive ROI average pooling (R-FCN); rois [R, 5] = (batch, x1, y1, x2, y2)."""
+    group = int(group_size) or int(pooled_size)
+    return g.op("PSROIPooling", x, rois, output_dim=int(output_dim), group_size=group,
+                spatial_scale=float(spatial_scale), mode="average", spatial_bins_x=1, spatial_bins_y=1)

@@ -67,6 +67,31 @@ def convolution(g, x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), pa
     return y
 
 
+@mxnet_ops.op(["_contrib_DeformableConvolution", "_contrib_ModulatedDeformableConvolution"])
+def deformable_convolution(g, x, offset, *rest, kernel, num_filter, stride=(), dilate=(), pad=(), num_group=1,
+                           num_deformable_group=1, no_bias=False, layout=None, im2col_step=None):
+    """Deformable convolution (v1; v2 "modulated" takes a mask input before the weight).
+
+    Near the border MXNet's v1 kernel reads zero for a tap whose sampling point is outside the
+    map, its v2 kernel interpolates with zero padding: OpenVINO's bilinear_interpolation_pad off/on."""
+    _layout(layout)
+    modulated = g.node.op == "_contrib_ModulatedDeformableConvolution"
+    mask, rest = (rest[0], rest[1:]) if modulated else (None, rest)
+    w, b = rest[0], (rest[1] if len(rest) > 1 else None)
+    nsp = len(kernel)
+    ws = g.static_shape(w, "weight")
+    _check_channels(x, ws[1] * num_group, f"weight {list(ws)} with num_group={num_group}")
+    p = _tuple(pad, nsp, 0)
+    attrs = dict(strides=_tuple(stride, nsp, 1), dilations=_tuple(dilate, nsp, 1), pads_begin=p, pads_end=p,
+                 group=int(num_group), deformable_group=int(num_deformable_group),
+                 bilinear_interpolation_pad=modulated)
+    ins = (x, offset, w) if mask is None else (x, offset, w, mask)
+    y = g.op("DeformableConvolution", *ins, **attrs)
+    if b is not None and not no_bias:
+        y = _bias(g, y, b, nsp)
+    return y
+
+
 @mxnet_ops.op("Deconvolution")
 def deconvolution(g, x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), pad=(), adj=(), target_shape=(),
                   num_group=1, no_bias=True, layout=None):

@@ -306,6 +306,43 @@ case("sequence_last_plain", S.SequenceLast(d), {"data": seq})
 case("sequence_reverse", S.SequenceReverse(d, S.var("len"), use_sequence_length=True), {"data": seq, "len": lens})
 case("sequence_reverse_plain", S.SequenceReverse(d), {"data": seq})
 
+
+# ---- detection, more variants
+cls2 = RNG.random((2, 4, n_anchor)).astype(np.float32)
+cls2 = cls2 / cls2.sum(axis=1, keepdims=True)
+case("multibox_detection_batch2_force", S.contrib.MultiBoxDetection(S.var("cls"), S.var("loc"), anchors_sym,
+                                                                    threshold=0.25, nms_threshold=0.3,
+                                                                    force_suppress=True, clip=False),
+     {"cls": cls2, "loc": normal(2, n_anchor * 4, scale=0.3), "feat": feat}, tol=1e-4)
+nms_ids = nms_in.copy()
+nms_ids[:, ::5, 0] = -1
+case("box_nms_topk", S.contrib.box_nms(d, overlap_thresh=0.3, topk=5, coord_start=2, score_index=1, id_index=0),
+     {"data": nms_ids})
+case("box_nms_background", S.contrib.box_nms(d, overlap_thresh=0.4, coord_start=2, score_index=1, id_index=0,
+                                             background_id=1, valid_thresh=0.1), {"data": nms_ids})
+centers = np.concatenate([RNG.random((1, 10, 2)), RNG.random((1, 10, 2)) * 0.4 + 0.05, RNG.random((1, 10, 1))],
+                         axis=2).astype(np.float32)   # (cx, cy, w, h, score)
+case("box_nms_center", S.contrib.box_nms(d, overlap_thresh=0.3, coord_start=0, score_index=4, id_index=-1,
+                                         in_format="center", out_format="corner"), {"data": centers})
+case("box_nms_to_center", S.contrib.box_nms(d, overlap_thresh=0.3, coord_start=2, score_index=1, id_index=0,
+                                            out_format="center"), {"data": nms_in})
+case("box_decode_center", S.contrib.box_decode(d, S.var("anchors"), std0=0.1, std1=0.1, std2=0.2, std3=0.2,
+                                               clip=0.5, format="center"),
+     {"data": normal(2, 10, 4), "anchors": RNG.random((1, 10, 4)).astype(np.float32) * 0.5 + 0.1})
+corner_anchors = np.sort(RNG.random((1, 10, 2, 2)).astype(np.float32), axis=2).transpose(0, 1, 3, 2).reshape(1, 10, 4)
+case("box_decode_corner", S.contrib.box_decode(d, S.var("anchors"), format="corner"),
+     {"data": normal(2, 10, 4, scale=0.3), "anchors": corner_anchors})
+case("deformable_conv", S.contrib.DeformableConvolution(d, S.var("offset"), S.var("w"), S.var("b"), kernel=(3, 3),
+                                                        num_filter=4, pad=(1, 1), num_deformable_group=2),
+     {"data": normal(1, 4, 6, 6), "offset": normal(1, 2 * 2 * 9, 6, 6, scale=0.7)},
+     {"w": normal(4, 4, 3, 3), "b": normal(4)}, tol=1e-4)
+case("modulated_deformable_conv", S.contrib.ModulatedDeformableConvolution(
+    d, S.var("offset"), S.var("mask"), S.var("w"), kernel=(3, 3), num_filter=3, stride=(2, 2), no_bias=True),
+     {"data": normal(1, 2, 7, 7), "offset": normal(1, 18, 3, 3, scale=0.7),
+      "mask": RNG.random((1, 9, 3, 3)).astype(np.float32)}, {"w": normal(3, 2, 3, 3)}, tol=1e-4)
+case("psroi_pooling", S.contrib.PSROIPooling(d, S.var("rois"), spatial_scale=0.5, output_dim=2, pooled_size=3),
+     {"data": normal(2, 18, 8, 8), "rois": rois}, tol=1e-5)
+
 # ---- recurrent
 T, N, I, H = 5, 2, 4, 3
 
