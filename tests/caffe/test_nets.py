@@ -12,12 +12,19 @@ from .test_detection import SSD_HEAD, _detections
 from .writer import assert_close, convert, make_model, opencv_run, output_names, ov_infer, random_feeds
 
 
+# the blob before the final softmax: random weights can saturate the probabilities, so the
+# logits are compared too
+LOGITS = {"alexnet": "fc8", "googlenet": "loss3/classifier", "resnet50": "fc1000", "squeezenet1.1": "pool10",
+          "mobilenet_v1": "fc7", "mobilenet_v2": "fc7", "vgg16": "fc8"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_net_vs_opencv(name, tmp_path):
     t0 = time.perf_counter()
     proto, weights = make_model(tmp_path, NETS[name](), seed=7)
-    xml, graph = convert(proto, weights, tmp_path)
+    extra = {"outputs": [LOGITS[name], "prob"]} if name in LOGITS else {}
+    xml, graph = convert(proto, weights, tmp_path, **extra)
     feeds = random_feeds(graph, seed=3)
     outs = output_names(graph)
     ir = ov_infer(xml, feeds)

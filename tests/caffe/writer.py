@@ -46,13 +46,15 @@ def write_caffemodel(path: Path, blobs: dict[str, dict[int, np.ndarray]], types:
     path.write_bytes(net.SerializeToString())
 
 
-def make_model(tmp_path: Path, prototxt: str, seed: int = 0, name: str = "model", **write) -> tuple[Path, Path]:
-    """deploy.prototxt + model.caffemodel with seeded random blobs of the shapes the layers need."""
+def make_model(tmp_path: Path, prototxt: str, seed: int = 0, name: str = "model", input_shape: str | None = None,
+               **write) -> tuple[Path, Path]:
+    """deploy.prototxt + model.caffemodel with seeded random blobs of the shapes the layers need
+    (``input_shape`` for nets whose data layers state none)."""
     proto = tmp_path / f"{name}.prototxt"
     proto.write_text(dedent(prototxt))
     net = read_net(str(proto))
     random = RandomBlobs(seed)
-    convert_net(net, random, ConvertOptions(input_model=str(proto)))
+    convert_net(net, random, ConvertOptions.from_kwargs(str(proto), input_shape=input_shape))
     types = {}
     for la in net.layers:
         types[la.name] = la.type if not write.get("v1") else pb.V1LayerParameter.LayerType.Name(la.msg.type)
