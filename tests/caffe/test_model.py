@@ -318,3 +318,51 @@ def test_reads_undefined_blob(tmp_path):
     proto = tmp_path / "r.prototxt"
     proto.write_text(net(L("r", "ReLU", bottom="nothing")))
     _fails(tmp_path, str(proto), mentions=("'r'", "'nothing'"))
+
+
+# ----------------------------------------------------------------------------- extensions, memory
+def test_extension_registers_a_layer(tmp_path):
+    """A user's --extensions file adds a converter with the frontend's own registry."""
+    ext = tmp_path / "warp_ext.py"
+    ext.write_text(
+        "from mo.frontends.caffe.context import caffe_ops\n\n"
+        "@caffe_ops.op('Warp')\n"
+        "def warp(g, x):\n"
+        "    '''Warp here: y = x * 2 + blob 0 (one value per channel).'''\n"
+        "    c = g.static_shape(x)[1]\n"
+        "    b = g.op('Reshape', g.blob(0, (c,), 'bias'), g.i64([1, c, 1, 1]), special_zero=False)\n"
+        "    return g.op('Add', g.op('Multiply', x, g.f32(2.0)), b)\n")
+    from mo.pipeline import load_extension
+    load_extension(str(ext))
+    try:
+        proto, weights = make_model(tmp_path, net(L("w", "Warp")))
+        xml, graph = convert(proto, weights, tmp_path, extensions=[str(ext)])
+        from .writer import blobs_of
+        feeds = random_feeds(graph)
+        ref = feeds["data"] * 2 + blobs_of(weights)["w"][0].reshape(1, 3, 1, 1)
+        assert_close(ov_infer(xml, feeds)["w"], ref, 1e-6, 1e-6)
+    finally:
+        from mo.frontends.caffe.context import caffe_ops
+        caffe_ops._ops.pop(("", "Warp"), None)
+
+
+def test_reading_a_large_caffemodel_copies_no_weights(tmp_path):
+    """A 32 MB InnerProduct blob: reading the .caffemodel and converting keep < 4 MB of Python/numpy
+    allocations (the blob stays a slice of the file until the emitter streams it)."""
+    import tracemalloc
+    text = net(L("fc", "InnerProduct", body="inner_product_param { num_output: 1024 }"), shape=(1, 8192))
+    proto, weights = make_model(tmp_path, text)
+    assert weights.stat().st_size > 32 << 20
+    tracemalloc.start()
+    try:
+        graph = mo.convert(weights, input_proto=str(proto))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"peak {peak / 2**20:.1f} MB"
+    xml = tmp_path / "ir" / "big.xml"
+    mo.save(graph, xml)
+    feeds = random_feeds(graph)
+    from .writer import blobs_of
+    w, b = blobs_of(weights)["fc"]
+    assert_close(ov_infer(xml, feeds)["fc"], feeds["data"].astype(np.float64) @ w.T + b, 1e-5, 1e-4)
