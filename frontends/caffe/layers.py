@@ -7,10 +7,13 @@ rules are applied for the TEST phase (deploy semantics); old-style net inputs
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from mo.errors import InputError, OptionError
+
+log = logging.getLogger("mo.frontends.caffe")
 
 # V1LayerParameter.LayerType numbers -> the layer type strings of the current form
 V1_TYPE_NAMES = {
@@ -113,7 +116,16 @@ def parse_prototxt(path: str):
                          f"--input_proto deploy.prototxt") from None
     net = pb.NetParameter()
     try:
-        text_format.Parse(text, net)
+        try:
+            text_format.Parse(text, net)
+        except text_format.ParseError as e:
+            if "has no field named" not in str(e):
+                raise
+            # a fork's extra field: parse again without it, and say so
+            net = pb.NetParameter()
+            text_format.Parse(text, net, allow_unknown_field=True)
+            log.warning("%s: %s; fields mo's schema does not know were ignored (if one of them changes what "
+                        "a layer computes, the IR will differ from the model)", path, e)
     except text_format.ParseError as e:
         line, col = e.GetLine(), e.GetColumn()
         msg = str(e)

@@ -52,3 +52,18 @@ if "Proposal" not in OPS:
         n = probs.shape[0] if probs.shape is not None else -1
         m = n * a["post_nms_topn"] if n >= 0 else -1
         return [(probs.etype, (m, 5)), (probs.etype, (m,))]
+
+if "PSROIPooling" not in OPS:
+    @op("PSROIPooling", "opset1", {"output_dim": ("int",), "group_size": ("int", 1), "spatial_scale": ("float",),
+                                   "mode": ("str", "average"), "spatial_bins_x": ("int", 1),
+                                   "spatial_bins_y": ("int", 1)}, inputs=(2, 2))
+    def psroi_pooling(ins, a):
+        """Position-sensitive ROI pooling (R-FCN) of x[N, output_dim*group_size^2, H, W] over
+        rois[R, 5] (batch, x1, y1, x2, y2): output [R, output_dim, group_size, group_size]; bin
+        (i, j) of output channel c averages input channel (c*group_size + i)*group_size + j."""
+        x, rois = ins
+        if a["mode"] not in ("average", "bilinear"):
+            raise OpError(f"mode must be average or bilinear, not {a['mode']!r}")
+        r = rois.shape[0] if rois.shape is not None else -1
+        g = a["group_size"]
+        return [(x.etype, (r, a["output_dim"], g, g))]

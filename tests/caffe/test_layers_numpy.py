@@ -155,3 +155,52 @@ def test_embed(tmp_path):
                                      shape=(1, 4)), feeds=feeds)
     w, b = blobs["e"]
     assert_close(y, w[[3, 0, 9, 4]][None] + b, 1e-6, 1e-6)
+
+
+def test_grn(tmp_path):
+    """GRN: y = x / sqrt(sum over channels of x^2 + bias)."""
+    y, x, _ = _one(tmp_path, net(L("g", "GRN", body="grn_param { bias: 0.5 }")))
+    x64 = x.astype(np.float64)
+    assert_close(y, x64 / np.sqrt((x64 ** 2).sum(axis=1, keepdims=True) + 0.5), 1e-5, 1e-5)
+
+
+def test_axpy(tmp_path):
+    """Axpy: y = a * x + b with a per sample and channel (bottoms a, x, b)."""
+    text = net(L("a", "Pooling", body="pooling_param { pool: AVE global_pooling: true }"),
+               L("s", "Sigmoid"),
+               L("ax", "Axpy", bottom=["a", "data", "s"]))
+    ir, feeds, _, _ = run_ir(tmp_path, text)
+    x = feeds["data"].astype(np.float64)
+    ref = x.mean(axis=(2, 3), keepdims=True) * x + 1 / (1 + np.exp(-x))
+    assert_close(ir["ax"], ref, 1e-5, 1e-5)
+
+
+def test_psroi_pooling(tmp_path):
+    """R-FCN's PSROIPooling forward: region corners rounded, times spatial_scale (end + 1), split
+    into group x group bins (floor/ceil edges, clipped); bin (i, j) of output channel c is the mean
+    of input channel (c*G + i)*G + j over the bin, 0 for an empty bin."""
+    G, D, scale = 3, 2, 0.25
+    text = net(L("ps", "PSROIPooling", bottom=["data", "rois"], body=f"psroi_pooling_param {{ spatial_scale: {scale} "
+                                                                        f"output_dim: {D} group_size: {G} }}"),
+               shape=(1, D * G * G, 12, 10))
+    text = text.replace('name: "t"\n', 'name: "t"\nlayer { name: "rois" type: "Input" top: "rois" '
+                        'input_param { shape { dim: 3 dim: 5 } } }\n')
+    rois = np.array([[0, 2.2, 3.1, 30.7, 40.2], [0, 0, 0, 39, 47], [0, 10.3, 20.8, 14.2, 24.1]], np.float32)
+    x = np.random.default_rng(1).standard_normal((1, D * G * G, 12, 10)).astype(np.float32)
+    ir, feeds, _, _ = run_ir(tmp_path, text, feeds={"data": x, "rois": rois})
+    H, W = x.shape[2:]
+    ref = np.zeros((len(rois), D, G, G))
+    for n, (b, *box) in enumerate(rois.astype(np.float64)):
+        x1, y1 = np.floor(box[0] + 0.5) * scale, np.floor(box[1] + 0.5) * scale
+        x2, y2 = (np.floor(box[2] + 0.5) + 1) * scale, (np.floor(box[3] + 0.5) + 1) * scale
+        bh, bw = max(y2 - y1, 0.1) / G, max(x2 - x1, 0.1) / G
+        for c in range(D):
+            for i in range(G):
+                for j in range(G):
+                    hs = min(max(int(np.floor(i * bh + y1)), 0), H)
+                    he = min(max(int(np.ceil((i + 1) * bh + y1)), 0), H)
+                    ws = min(max(int(np.floor(j * bw + x1)), 0), W)
+                    we = min(max(int(np.ceil((j + 1) * bw + x1)), 0), W)
+                    patch = x[int(b), (c * G + i) * G + j, hs:he, ws:we]
+                    ref[n, c, i, j] = patch.mean() if patch.size else 0.0
+    assert_close(ir["ps"], ref, 1e-5, 1e-5)

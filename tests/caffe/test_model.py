@@ -82,10 +82,22 @@ def test_detect_refuses_other_formats(tmp_path):
     assert not caffe.detect(str(tmp_path / "n.txt"))
 
 
-def test_prototxt_with_weights_from_input_model(tmp_path):
+def test_input_proto_with_input_model(tmp_path):
+    """The old tool's spelling: --input_proto deploy.prototxt --input_model model.caffemodel."""
     proto, weights = make_model(tmp_path, SMALL)
-    g1 = mo.convert(proto, input_proto=str(proto), input_model=str(weights))
-    assert output_names(g1) == ["prob"]
+    res = run_mo("convert", "--input_proto", str(proto), "--input_model", str(weights), "--output_dir",
+                 str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "o" / "model.xml").exists()
+
+
+def test_unknown_field_of_a_fork_is_ignored_with_a_warning(tmp_path, caplog):
+    proto = tmp_path / "fork.prototxt"
+    proto.write_text(net(L("r", "ReLU", body="relu_param { negative_slope: 0.1 fused_with_conv: true }")))
+    with caplog.at_level("WARNING", logger="mo.frontends.caffe"):
+        graph = mo.convert(proto)
+    assert "fused_with_conv" in caplog.text and "ignored" in caplog.text
+    assert graph.op_counts().get("PRelu") == 1
 
 
 def test_prototxt_alone_says_weights_are_missing(tmp_path):

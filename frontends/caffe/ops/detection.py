@@ -190,3 +190,17 @@ def roi_pooling(g, x, rois):
     ph, pw = int(p.pooled_h), int(p.pooled_w)
     return g.op("ROIPooling", x, rois, output_size=[ph, pw], pooled_h=ph, pooled_w=pw,
                 spatial_scale=float(p.spatial_scale), method="max")
+
+
+@caffe_ops.op("PSROIPooling")
+def psroi_pooling(g, x, rois):
+    """R-FCN's position-sensitive average pooling of each region."""
+    p = g.p
+    c = g.static_shape(x)[1]
+    dim, group = int(p.output_dim), int(p.group_size)
+    if dim * group * group != c:
+        raise ConversionError(f"output_dim {dim} x group_size {group}^2 = {dim * group * group} channels, "
+                              f"the input has {c}")
+    rois = g.op("Reshape", rois, g.i64([-1, 5]), special_zero=False)
+    return g.op("PSROIPooling", x, rois, output_dim=dim, group_size=group, spatial_scale=float(p.spatial_scale),
+                mode="average", spatial_bins_x=1, spatial_bins_y=1)

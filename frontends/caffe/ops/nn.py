@@ -295,3 +295,18 @@ def embed(g, x):
     return y
 
 
+
+
+@caffe_ops.op("GRN")
+def grn(g, x):
+    """Global response normalization: x / sqrt(sum over channels of x^2 + bias)."""
+    ss = g.op("ReduceSum", g.op("Multiply", x, x), g.i64([1]), keep_dims=True)
+    return g.op("Divide", x, g.op("Sqrt", g.op("Add", ss, g.f32(float(g.p.bias)))), m_pythondiv=True)
+
+
+@caffe_ops.op("Axpy")
+def axpy(g, a, x, y):
+    """a * x + y with a per sample and channel ([N, C, 1, 1] or [N, C])."""
+    if a.shape is not None and len(a.shape) == 2:
+        a = g.op("Reshape", a, g.i64([0, 0, 1, 1]), special_zero=True)
+    return g.op("Add", g.op("Multiply", a, x), y)
