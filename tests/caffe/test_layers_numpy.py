@@ -204,3 +204,15 @@ def test_psroi_pooling(tmp_path):
                     patch = x[int(b), (c * G + i) * G + j, hs:he, ws:we]
                     ref[n, c, i, j] = patch.mean() if patch.size else 0.0
     assert_close(ir["ps"], ref, 1e-5, 1e-5)
+
+
+def test_pooling_round_mode_floor(tmp_path):
+    """BVLC's round_mode: FLOOR (unknown to OpenCV): output floor((8 - 3) / 2) + 1 = 3 per axis,
+    each window's plain mean."""
+    y, x, _ = _one(tmp_path, net(L("p", "Pooling", body="pooling_param { pool: AVE kernel_size: 3 stride: 2 "
+                                                        "round_mode: FLOOR }"), shape=(1, 2, 8, 8)))
+    ref = np.zeros((1, 2, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            ref[:, :, i, j] = x[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3].astype(np.float64).mean(axis=(2, 3))
+    assert_close(y, ref, 1e-6, 1e-6)
