@@ -1,5 +1,5 @@
 """Ops the MXNet frontend needs that no other family declares: AdaptiveAvgPool and
-AdaptiveMaxPool (opset8), PSROIPooling (opset1). Declared only when absent, so a family
+AdaptiveMaxPool (opset8), PSROIPooling (opset1), Proposal (opset4). Declared only when absent, so a family
 module's declaration wins."""
 from __future__ import annotations
 
@@ -45,3 +45,18 @@ if "PSROIPooling" not in OPS:
             raise OpError(f"data has {x.shape[1]} channels, output_dim * group_size^2 is "
                           f"{a['output_dim'] * a['group_size'] ** 2}")
         return [(x.etype, (r, a["output_dim"], a["group_size"], a["group_size"]))]
+
+if "Proposal" not in OPS:
+    @op("Proposal", "opset4", {"base_size": ("int",), "pre_nms_topn": ("int",), "post_nms_topn": ("int",),
+                              "nms_thresh": ("float",), "feat_stride": ("int",), "min_size": ("int",),
+                              "ratio": ("floats",), "scale": ("floats",), "clip_before_nms": ("bool", True),
+                              "clip_after_nms": ("bool", False), "normalize": ("bool", False),
+                              "box_size_scale": ("float", 1.0), "box_coordinate_scale": ("float", 1.0),
+                              "framework": ("str", "")}, inputs=(3, 3))
+    def proposal(ins, a):
+        """Region proposals from RPN scores [N, 2A, H, W] and deltas [N, 4A, H, W] for an image of
+        image_shape [3|4] (height, width, scale...): rois [N*post_nms_topn, 5] (batch, x1, y1, x2, y2)
+        and their scores [N*post_nms_topn]."""
+        n = ins[0].shape[0] if ins[0].shape is not None else -1
+        rows = n * a["post_nms_topn"] if n >= 0 else -1
+        return [(ins[0].etype, (rows, 5)), (ins[0].etype, (rows,))]

@@ -257,3 +257,69 @@ def psroi_pooling(g, x, rois, *, spatial_scale, output_dim, pooled_size, group_s
     group = int(group_size) or int(pooled_size)
     return g.op("PSROIPooling", x, rois, output_dim=int(output_dim), group_size=group,
                 spatial_scale=float(spatial_scale), mode="average", spatial_bins_x=1, spatial_bins_y=1)
+
+
+def rpn_anchor_sizes(base: int, ratios, scales) -> tuple[np.ndarray, np.ndarray]:
+    """Widths and heights (+1 convention) of the py-faster-rcnn anchors, ratio-major order."""
+    ws, hs = [], []
+    for r in ratios:
+        w = np.floor(np.sqrt(np.floor(base * base / r)) + 0.5)
+        h = np.floor(w * r + 0.5)
+        for sc in scales:
+            ws.append(w * sc)
+            hs.append(h * sc)
+    return np.asarray(ws, np.float64), np.asarray(hs, np.float64)
+
+
+@mxnet_ops.op(["_contrib_Proposal", "_contrib_MultiProposal", "Proposal", "MultiProposal"])
+def proposal(g, cls_prob, bbox_pred, im_info, *, rpn_pre_nms_top_n=6000, rpn_post_nms_top_n=300, threshold=0.7,
+             rpn_min_size=16, scales=(4.0, 8.0, 16.0, 32.0), ratios=(0.5, 1.0, 2.0), feature_stride=16,
+             output_score=False, iou_loss=False):
+    """Faster R-CNN region proposals (py-faster-rcnn anchors, +1 box sizes); the image size and
+    scale come from the first row of im_info [N, 3].
+
+    MXNet puts a decoded box's corners at centre -/+ (w - 1) / 2, OpenVINO's Proposal at
+    centre' -/+ w / 2 with a centre half a pixel further: the same x1, an x2 one pixel larger.
+    The deltas are adjusted so that OpenVINO decodes MXNet's box (one pixel narrower, same x1):
+    dx - 0.5/w_a and log(exp(dw) - 1/w_a) per anchor w_a (the same for y, h).
+    """
+    if iou_loss:
+        raise ConversionError("Proposal with iou_loss is not supported")
+    scales = scales if isinstance(scales, tuple) else (scales,)
+    ratios = ratios if isinstance(ratios, tuple) else (ratios,)
+    n, c4, h, w = g.static_shape(bbox_pred, "bbox_pred")
+    aw, ah = rpn_anchor_sizes(int(feature_stride), [float(r) for r in ratios], [float(s) for s in scales])
+    a = len(aw)
+    if c4 != 4 * a:
+        raise ConversionError(f"bbox_pred has {c4} channels, {a} anchors need {4 * a}")
+    d = g.op("Reshape", bbox_pred, g.i64([n, a, 4, h, w]), special_zero=False)
+    inv = np.stack([1.0 / aw, 1.0 / ah], axis=1).astype(np.float32).reshape(1, a, 2, 1, 1)
+    dxy = g.op("Slice", d, g.i64([0]), g.i64([2]), g.i64([1]), g.i64([2]))
+    dwh = g.op("Slice", d, g.i64([2]), g.i64([4]), g.i64([1]), g.i64([2]))
+    dxy = g.op("Subtract", dxy, g.const(inv * 0.5))
+    dwh = g.op("Log", g.op("Maximum", g.op("Subtract", g.op("Exp", dwh), g.const(inv)), g.scalar_like(1e-6, dwh)))
+    deltas = g.op("Reshape", g.op("Concat", dxy, dwh, axis=2), g.i64([n, 4 * a, h, w]), special_zero=False)
+    info = g.op("Reshape", g.op("Gather", im_info, g.i64([0]), g.i64(0), batch_dims=0), g.i64([-1]),
+                special_zero=False)
+    rois, scores = g.op_outputs("Proposal", cls_prob, deltas, info, base_size=int(feature_stride),
+                                pre_nms_topn=int(rpn_pre_nms_top_n), post_nms_topn=int(rpn_post_nms_top_n),
+                                nms_thresh=float(threshold), feat_stride=int(feature_stride),
+                                min_size=int(rpn_min_size), ratio=[float(r) for r in ratios],
+                                scale=[float(s) for s in scales], clip_before_nms=True, clip_after_nms=False,
+                                normalize=False, framework="")
+    # OpenVINO ends an image's proposals with one row of batch index -1 (then zero rows); MXNet
+    # repeats the kept ones cyclically: row i of an image is its kept row i mod K
+    post = int(rpn_post_nms_top_n)
+    rois3 = g.op("Reshape", rois, g.i64([n, post, 5]), special_zero=False)
+    ended = g.op("Less", g.op("Gather", rois3, g.i64(0), g.i64(2), batch_dims=0), g.scalar_like(0.0, rois))
+    after_end = g.op("CumSum", g.op("Convert", ended, destination_type="i64"), g.i64(1), exclusive=False, reverse=False)
+    kept = g.op("Convert", g.op("Equal", after_end, g.i64(0)), destination_type="i64")
+    count = g.op("ReduceSum", kept, g.i64([1]), keep_dims=True)                                              # [N, 1]
+    count = g.op("Maximum", count, g.i64(1))
+    idx = g.op("FloorMod", g.const(np.arange(post, dtype=np.int64)[None]), count)                           # [N, post]
+    flat = g.op("Reshape", g.op("Add", idx, g.const((np.arange(n, dtype=np.int64) * post)[:, None])), g.i64([-1]),
+                special_zero=False)
+    rois = g.op("Gather", rois, flat, g.i64(0), batch_dims=0)
+    if output_score:
+        return rois, g.op("Unsqueeze", g.op("Gather", scores, flat, g.i64(0), batch_dims=0), g.i64([1]))
+    return rois

@@ -343,6 +343,29 @@ case("modulated_deformable_conv", S.contrib.ModulatedDeformableConvolution(
 case("psroi_pooling", S.contrib.PSROIPooling(d, S.var("rois"), spatial_scale=0.5, output_dim=2, pooled_size=3),
      {"data": normal(2, 18, 8, 8), "rois": rois}, tol=1e-5)
 
+
+A = 12
+rpn_h, rpn_w = 6, 8
+rpn_logits = normal(1, 2, A, rpn_h, rpn_w)
+rpn_prob = (np.exp(rpn_logits) / np.exp(rpn_logits).sum(axis=1, keepdims=True)).reshape(1, 2 * A, rpn_h, rpn_w)
+case("proposal", S.contrib.Proposal(S.var("cls"), S.var("bbox"), S.var("im_info"), rpn_pre_nms_top_n=200,
+                                    rpn_post_nms_top_n=20, threshold=0.7, rpn_min_size=8, feature_stride=16,
+                                    scales=(2, 4, 8, 16), ratios=(0.5, 1, 2), output_score=True),
+     {"cls": rpn_prob.astype(np.float32), "bbox": normal(1, 4 * A, rpn_h, rpn_w, scale=0.2),
+      "im_info": np.array([[96, 128, 1.0]], np.float32)}, tol=1e-4)
+rpn_logits2 = normal(2, 2, A, rpn_h, rpn_w)
+rpn_prob2 = (np.exp(rpn_logits2) / np.exp(rpn_logits2).sum(axis=1, keepdims=True)).reshape(2, 2 * A, rpn_h, rpn_w)
+case("multi_proposal", S.contrib.MultiProposal(S.var("cls"), S.var("bbox"), S.var("im_info"), rpn_pre_nms_top_n=100,
+                                               rpn_post_nms_top_n=30, threshold=0.6, rpn_min_size=4,
+                                               feature_stride=16, scales=(2, 4, 8), ratios=(0.5, 1, 2, 3)),
+     {"cls": rpn_prob2.astype(np.float32), "bbox": normal(2, 4 * A, rpn_h, rpn_w, scale=0.2),
+      "im_info": np.array([[96, 128, 1.0], [96, 128, 1.0]], np.float32)}, tol=1e-4)
+case("proposal_few", S.contrib.Proposal(S.var("cls"), S.var("bbox"), S.var("im_info"), rpn_pre_nms_top_n=50,
+                                        rpn_post_nms_top_n=40, threshold=0.5, rpn_min_size=4, feature_stride=16,
+                                        scales=(2, 4, 8, 16), ratios=(0.5, 1, 2)),
+     {"cls": rpn_prob.astype(np.float32), "bbox": normal(1, 4 * A, rpn_h, rpn_w, scale=0.2),
+      "im_info": np.array([[96, 128, 1.0]], np.float32)}, tol=1e-4)
+
 # ---- recurrent
 T, N, I, H = 5, 2, 4, 3
 
