@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .writer import assert_close, check_vs_opencv, convert, make_model, ov_infer, random_feeds
+from .writer import check_vs_opencv
 
 
 def net(*layers: str, shape=(1, 3, 8, 8), name: str = "data") -> str:

@@ -18,7 +18,7 @@ from mo.tensor import LazyTensor, MappedTensor
 
 from .test_layers import L, net
 from .writer import (assert_close, check_vs_opencv, convert, make_model, opencv_run, output_names, ov_infer,
-                     random_feeds, write_caffemodel)
+                     random_feeds)
 
 MO = Path(sys.executable).with_name("mo")
 
