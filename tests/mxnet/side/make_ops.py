@@ -366,6 +366,17 @@ case("proposal_few", S.contrib.Proposal(S.var("cls"), S.var("bbox"), S.var("im_i
      {"cls": rpn_prob.astype(np.float32), "bbox": normal(1, 4 * A, rpn_h, rpn_w, scale=0.2),
       "im_info": np.array([[96, 128, 1.0]], np.float32)}, tol=1e-4)
 
+
+# ---- pass-through and loss layers at inference
+case("identity_family", S.BlockGrad(d) + S.stop_gradient(d) + S.identity(d) + S._internal._copy(d), {"data": xa})
+case("linear_regression_output", S.LinearRegressionOutput(d, name="lro"), {"data": xa})
+case("logistic_regression_output", S.LogisticRegressionOutput(d, name="lgo"), {"data": xa})
+case("mae_regression_output", S.MAERegressionOutput(d, name="mae"), {"data": xa})
+case("make_loss", S.MakeLoss(d * 2), {"data": xa})
+case("rmod_scalar", S._internal._rmod_scalar(d, scalar=2.5), {"data": np.abs(xa) + 0.3})
+case("sum_axis", S.sum_axis(d, axis=1), {"data": x5})
+case("flip", S.flip(d, axis=2), {"data": x5})
+
 # ---- recurrent
 T, N, I, H = 5, 2, 4, 3
 
