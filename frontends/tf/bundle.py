@@ -204,6 +204,8 @@ class TensorBundle:
             raise BundleError(f"{self.prefix}: tensor {key!r}: {e.size} bytes stored for shape {shape}")
         if not Path(path).exists():
             raise BundleError(f"{path}: checkpoint data file not found")
+        if e.offset + e.size > Path(path).stat().st_size:
+            raise BundleError(f"{path}: tensor {key!r} lies past the end of the file (truncated?)")
         return MappedTensor(path, int(e.offset), np.dtype(dt), shape)
 
     @staticmethod
