@@ -163,6 +163,9 @@ def convert_net(net: Net, blobs: BlobSource | None, options: ConvertOptions) -> 
 
     # ---- layers in file order; a top equal to a bottom replaces the blob's value
     last = _last_writers(layers)
+    input_names = set(current)
+    final_name: dict[str, str] = {}     # blob -> tensor name of its final value
+    layer_values: dict[str, tuple[Value, ...]] = {}
     for i, la in enumerate(layers):
         if la.type == "Input" or la.type in DATA_LAYERS:
             continue
@@ -177,9 +180,12 @@ def convert_net(net: Net, blobs: BlobSource | None, options: ConvertOptions) -> 
         if len(outs) != len(la.tops):
             raise ConversionError(f"{path}: layer {la.name!r} ({la.type}) has {len(la.tops)} top(s), its converter "
                                   f"made {len(outs)}")
-        for k, (top, v) in enumerate(zip(la.tops, outs)):
+        layer_values[la.name] = outs
+        for top, v in zip(la.tops, outs):
             if last[top] == i:
-                v.add_name(top)
+                # an input overwritten in place keeps its name; the new value is named by the layer
+                final_name[top] = la.name if top in input_names else top
+                v.add_name(final_name[top])
             current[top] = v
         # the node computing a layer's first top takes the layer's name
         first = outs[0] if outs else None
@@ -189,13 +195,12 @@ def convert_net(net: Net, blobs: BlobSource | None, options: ConvertOptions) -> 
 
     # ---- outputs: --output names (blobs or layers), else the blobs no layer reads
     if options.outputs:
-        by_layer = {la.name: la for la in layers}
         heads = []
         for o in options.outputs:
-            if o in current:
-                heads.append((o, current[o]))
-            elif o in by_layer and by_layer[o].tops:
-                heads.append((o, current[by_layer[o].tops[-1]]))
+            if o in current:                      # a blob: its final value
+                heads.append((final_name.get(o, o), current[o]))
+            elif o in layer_values and layer_values[o]:   # a layer: its own first top, as computed there
+                heads.append((o, layer_values[o][0]))
             else:
                 raise OptionError(f"{path}: --output {o!r} is neither a blob nor a layer of the net")
     else:
@@ -207,7 +212,7 @@ def convert_net(net: Net, blobs: BlobSource | None, options: ConvertOptions) -> 
                 available.pop(b, None)
             for t in la.tops:
                 available[t] = None
-        heads = [(t, current[t]) for t in available if t in current]
+        heads = [(final_name.get(t, t), current[t]) for t in available if t in current]
         if not heads:
             raise ConversionError(f"{path}: the net has no output (every blob is read by a later layer)")
     for name, v in heads:

@@ -378,3 +378,21 @@ def test_reading_a_large_caffemodel_copies_no_weights(tmp_path):
     from .writer import blobs_of
     w, b = blobs_of(weights)["fc"]
     assert_close(ov_infer(xml, feeds)["fc"], feeds["data"].astype(np.float64) @ w.T + b, 1e-5, 1e-4)
+
+
+def test_input_rewritten_in_place_and_output_by_layer_name(tmp_path):
+    """A Scale applied to the input blob in place keeps the input's name on the Parameter; --output
+    takes a blob (its final value) or an in-place layer (its value there)."""
+    text = net(L("data_scale", "Power", bottom="data", top="data", body="power_param { scale: 0.5 }"),
+               L("conv1", "Convolution", body="convolution_param { num_output: 4 kernel_size: 1 }"),
+               L("bn1", "BatchNorm", bottom="conv1", top="conv1"),
+               L("relu1", "ReLU", bottom="conv1", top="conv1"))
+    ir, cv, graph = check_vs_opencv(tmp_path, text)
+    assert [p.outputs[0].name for p in graph.parameters] == ["data"]
+    assert output_names(graph) == ["conv1"]
+    xml, g2 = convert(tmp_path / "model.prototxt", tmp_path / "model.caffemodel", tmp_path / "o2",
+                      outputs=["bn1", "conv1"])
+    feeds = random_feeds(g2)
+    res = ov_infer(xml, feeds)
+    assert res["bn1"].min() < 0 and res["conv1"].min() >= 0     # before and after the in-place ReLU
+    np.testing.assert_allclose(np.maximum(res["bn1"], 0), res["conv1"], rtol=1e-6, atol=1e-6)
