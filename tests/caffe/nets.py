@@ -102,27 +102,31 @@ def alexnet(div: int = 4, size: int = 227) -> str:
 
 
 def vgg16(div: int = 8, size: int = 64) -> str:
-    """VGG_ILSVRC_16_layers deploy: old-style input, 13 3x3 convs, 5 max pools, 3 FCs, dropout."""
-    P = Proto("VGG_ILSVRC_16_layers")
-    P.header_input_dim((1, 3, size, size))
+    """VGG_ILSVRC_16_layers deploy, in its legacy V1 form (``layers { type: CONVOLUTION }``, the
+    original file's): old-style input, 13 3x3 convs, 5 max pools, 3 FCs, in-place dropout."""
+    out = ['name: "VGG_ILSVRC_16_layers"', 'input: "data"'] + [f"input_dim: {d}" for d in (1, 3, size, size)]
+
+    def layer(name, type_, bottom, top, body=""):
+        out.append(f'layers {{\n  bottom: "{bottom}"\n  top: "{top}"\n  name: "{name}"\n  type: {type_}\n{body}}}')
+
     blob = "data"
     for stage, (n, reps) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
         for r in range(1, reps + 1):
             name = f"conv{stage}_{r}"
-            P.conv(name, blob, n // div, 3, p=1)
-            P.relu(f"relu{stage}_{r}", name)
+            layer(name, "CONVOLUTION", blob, name,
+                  f"  convolution_param {{\n    num_output: {n // div}\n    pad: 1\n    kernel_size: 3\n  }}\n")
+            layer(f"relu{stage}_{r}", "RELU", name, name)
             blob = name
-        P.pool(f"pool{stage}", blob, "MAX", 2, 2)
+        layer(f"pool{stage}", "POOLING", blob, f"pool{stage}",
+              "  pooling_param {\n    pool: MAX\n    kernel_size: 2\n    stride: 2\n  }\n")
         blob = f"pool{stage}"
-    P.fc("fc6", blob, 4096 // (div * 4))
-    P.relu("relu6", "fc6")
-    P.dropout("drop6", "fc6")
-    P.fc("fc7", "fc6", 4096 // (div * 4))
-    P.relu("relu7", "fc7")
-    P.dropout("drop7", "fc7")
-    P.fc("fc8", "fc7", 1000 // div)
-    P.softmax("prob", "fc8")
-    return P.text()
+    for name, bottom, n in (("fc6", blob, 4096 // (div * 4)), ("fc7", "fc6", 4096 // (div * 4)), ("fc8", "fc7", 1000 // div)):
+        layer(name, "INNER_PRODUCT", bottom, name, f"  inner_product_param {{\n    num_output: {n}\n  }}\n")
+        if name != "fc8":
+            layer(f"relu{name[2:]}", "RELU", name, name)
+            layer(f"drop{name[2:]}", "DROPOUT", name, name, "  dropout_param {\n    dropout_ratio: 0.5\n  }\n")
+    layer("prob", "SOFTMAX", "fc8", "prob")
+    return "\n".join(out) + "\n"
 
 
 def googlenet(div: int = 4, size: int = 224) -> str:

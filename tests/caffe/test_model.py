@@ -396,3 +396,19 @@ def test_input_rewritten_in_place_and_output_by_layer_name(tmp_path):
     res = ov_infer(xml, feeds)
     assert res["bn1"].min() < 0 and res["conv1"].min() >= 0     # before and after the in-place ReLU
     np.testing.assert_allclose(np.maximum(res["bn1"], 0), res["conv1"], rtol=1e-6, atol=1e-6)
+
+
+def test_fp16_and_input_shape_override(tmp_path):
+    """--data_type FP16 stores f16 weights; --input_shape gives a fully convolutional net another size."""
+    text = net(L("conv1", "Convolution", body="convolution_param { num_output: 4 kernel_size: 3 pad: 1 }"),
+               L("relu1", "ReLU", bottom="conv1", top="conv1"),
+               L("pool1", "Pooling", bottom="conv1", body="pooling_param { pool: MAX kernel_size: 3 stride: 2 }"))
+    proto, weights = make_model(tmp_path, text)
+    xml, graph = convert(proto, weights, tmp_path, data_type="FP16", input_shape="[1,3,21,17]")
+    assert graph.parameters[0].outputs[0].shape == (1, 3, 21, 17)
+    feeds = random_feeds(graph)
+    ir = ov_infer(xml, feeds)["pool1"]
+    cv = opencv_run(proto, weights, feeds, ["pool1"])["pool1"]
+    assert ir.shape == (1, 4, 10, 8)
+    assert_close(ir, cv, 2e-3, 1e-3)
+    assert 'element_type="f16"' in xml.read_text()

@@ -22,7 +22,8 @@ LOGITS = {"alexnet": "fc8", "googlenet": "loss3/classifier", "resnet50": "fc1000
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_net_vs_opencv(name, tmp_path):
     t0 = time.perf_counter()
-    proto, weights = make_model(tmp_path, NETS[name](), seed=7)
+    text = NETS[name]()
+    proto, weights = make_model(tmp_path, text, seed=7, v1="\nlayers {" in text)   # V1 nets get a V1 caffemodel
     extra = {"outputs": [LOGITS[name], "prob"]} if name in LOGITS else {}
     xml, graph = convert(proto, weights, tmp_path, **extra)
     feeds = random_feeds(graph, seed=3)
