@@ -135,15 +135,19 @@ def convert_symbol(sym: Symbol, args: dict, aux: dict, options: ConvertOptions,
          and sym.nodes[i].name not in aux]
     if cut:
         input_ids.sort(key=lambda i: list(cut).index(sym.nodes[i].name))
-    else:
-        weight_vars = {src for i in order for k, (src, _) in enumerate(sym.nodes[i].inputs)
-                       if k in WEIGHT_INPUTS.get(sym.nodes[i].op, ())}
-        for i in input_ids:
-            n = sym.nodes[i]
-            if i in weight_vars or (_PARAM_NAME.search(n.name) and params_path is not None):
-                where = params_path or f"{path}: no {Path(path).name.removesuffix('-symbol.json')}-NNNN.params found"
-                raise InputError(f"{where}: has no value for argument {n.name!r} of the symbol "
-                                 f"{Path(path).name}; are the symbol and params from the same model?")
+    # variables that must come from the params: learned weights by position or name, and, with
+    # --input, every variable that is not an input
+    weight_vars = {src for i in order for k, (src, _) in enumerate(_inputs_used(sym.nodes[i]))
+                   if k in WEIGHT_INPUTS.get(sym.nodes[i].op, ())}
+    for i in order:
+        n = sym.nodes[i]
+        if n.op != "null" or n.name in args or n.name in aux or (cut and i in input_ids):
+            continue
+        if cut or i in weight_vars or (_PARAM_NAME.search(n.name) and params_path is not None):
+            where = params_path or f"{path}: no {Path(path).name.removesuffix('-symbol.json')}-NNNN.params found"
+            hint = " and it is no --input" if cut else ""
+            raise InputError(f"{where}: has no value for argument {n.name!r} of the symbol "
+                             f"{Path(path).name}{hint}; are the symbol and params from the same model?")
     if options.input_shape and len(options.input_shape) != len(input_ids):
         raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(input_ids)} input(s) "
                           f"({', '.join(sym.nodes[i].name for i in input_ids)})")

@@ -220,3 +220,9 @@ def test_deterministic_output(ops_dir, tmp_path):
         saved = mo.save(graph, tmp_path / str(k) / "m.xml")
         blobs.append((saved.xml.read_bytes(), saved.bin.read_bytes()))
     assert blobs[0] == blobs[1]
+
+
+def test_cut_leaves_a_variable_without_value(ops_dir, tmp_path):
+    d = _copy_case(ops_dir, "where", tmp_path / "m")
+    res = run_mo("convert", str(d / "model-symbol.json"), "--input", "a[2,3]", "--output_dir", str(tmp_path / "o"))
+    _assert_clean_failure(res, tmp_path / "o", "model-0000.params", "'c'", "no --input")
