@@ -89,7 +89,21 @@ class _Flattener:
         self.out = FlatGraph()
         self.var_of_handle: dict[str, int] = {}    # top-level VarHandleOp name -> object graph node id
         self.variables: dict[str, int] = {}        # flat Const name -> object graph node id
-        self.layouts: dict[str, dict[str, int] | None] = {}
+        self.defaults: dict[str, list] = {}        # op -> [(attr name, default AttrValue)]
+
+    def attrs(self, n):
+        """The node's attributes with the OpDef defaults SavedModels strip (``stripped_default_attrs``) put back."""
+        defaults = self.defaults.get(n.op)
+        if defaults is None:
+            od = self.opdefs.get(n.op)
+            defaults = [(a.name, a.default_value) for a in od.attr if a.HasField("default_value")] if od else []
+            self.defaults[n.op] = defaults
+        missing = [(k, v) for k, v in defaults if k not in n.attr]
+        if not missing:
+            return n.attr
+        out = dict(n.attr.items())
+        out.update(missing)
+        return out
 
     # ------------------------------------------------------------------ output ports
     def _port(self, node, out_arg: str, idx: int, callee_outs: list[str] | None) -> int:
@@ -195,7 +209,7 @@ class _Flattener:
                                               if "out_type" in n.attr else {}))
                 return []
             return _Broken(f"node {n.name!r} ({op}) changes or reads a variable in a way mo does not freeze")
-        self.out.node.append(FlatNode(flat_name, op, refs, n.attr))
+        self.out.node.append(FlatNode(flat_name, op, refs, self.attrs(n)))
         return []
 
     # ------------------------------------------------------------------ the top-level graph
@@ -252,7 +266,7 @@ class _Flattener:
             elif n.op in CONTROL_FLOW_OPS:
                 flat[n.name] = _Broken(f"node {n.name!r} is control flow ({n.op})")
             else:
-                self.out.node.append(FlatNode(n.name, n.op, refs, n.attr))
+                self.out.node.append(FlatNode(n.name, n.op, refs, self.attrs(n)))
                 flat[n.name] = []
         res = {}
         for r in out_refs:

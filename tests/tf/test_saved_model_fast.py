@@ -88,6 +88,9 @@ def _tf_outputs(sm: Path, signature: str, **feeds) -> dict[str, np.ndarray]:
 def test_fast_path_matches_tensorflow(dense_sm, tmp_path):
     model = read_saved_model_fast(str(dense_sm), None, None)   # no fallback: this must be the fast path
     assert model.consts and all(hasattr(t, "chunks") for t in model.consts.values())
+    # attributes the SavedModel strips at their default value are put back from the op list
+    matmuls = [n for n in model.graph_def.node if n.op == "MatMul"]
+    assert matmuls and all(not n.attr["transpose_a"].b for n in matmuls)
     g = mo.convert(dense_sm)
     ins = {n for v in g.inputs for n in v.names}
     assert {"x", "ids"} <= ins
