@@ -25,7 +25,8 @@ def dispatch_key(layer: Layer) -> str:
 
 
 class BlobSource(Protocol):
-    """Where a layer's learned blobs come from: a .caffemodel, or random values for tests."""
+    """Where a layer's learned blobs come from: a .caffemodel (or, in tests, random values of the
+    shapes the converters ask for)."""
 
     def blob(self, layer: Layer, index: int, shape: tuple[int, ...], kind: str) -> Tensor: ...
 
@@ -66,33 +67,6 @@ def _reshaped(t: Tensor, shape: tuple[int, ...]) -> Tensor:
     return LazyTensor(lambda: t.numpy().reshape(shape), t.dtype, shape)
 
 
-class RandomBlobs:
-    """Seeded random blobs of the shapes the layers ask for; ``made`` keeps them by layer name
-    (tests write them into a .caffemodel)."""
-
-    def __init__(self, seed: int = 0, scale: float = 0.5) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.scale = scale
-        self.made: dict[str, dict[int, np.ndarray]] = {}
-
-    def blob(self, layer: Layer, index: int, shape: tuple[int, ...], kind: str) -> Tensor:
-        got = self.made.setdefault(layer.name, {})
-        if index not in got:
-            if kind == "variance":
-                a = self.rng.uniform(0.5, 1.5, shape)
-            elif kind == "positive":
-                a = self.rng.uniform(0.5, 1.5, shape)
-            elif kind == "factor":
-                a = np.full(shape, self.rng.uniform(0.5, 2.0))
-            elif kind == "weights":
-                fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-                a = self.rng.standard_normal(shape) * np.sqrt(2.0 / max(1, fan_in))
-            else:
-                a = self.rng.standard_normal(shape) * self.scale
-            got[index] = a.astype(np.float32)
-        return ArrayTensor(got[index])
-
-
 class CaffeContext(Builder):
     """What a converter receives as ``g``: the Builder plus the layer (``g.layer``), its
     parameter message (``g.p``) and its blobs (``g.blob(i, shape)``)."""
@@ -127,7 +101,8 @@ class CaffeContext(Builder):
 
     # ---------------------------------------------------------------- helpers
     def blob(self, index: int, shape: tuple[int, ...] | list[int], kind: str = "weights") -> Value:
-        """Learned blob ``index`` of the current layer, which must have ``shape``."""
+        """Learned blob ``index`` of the current layer, which must have ``shape``; ``kind`` names its
+        role (weights, bias, mean, variance, factor, positive, slope) for messages and test data."""
         assert self.layer is not None
         if self.blobs is None:
             raise InputError(f"{self.path}: no weights: layer {self.layer.name!r} ({self.layer.type}) needs "

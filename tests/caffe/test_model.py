@@ -188,7 +188,7 @@ def test_phases_and_train_val_data_layers(tmp_path):
     proto = tmp_path / "tv.prototxt"
     from textwrap import dedent
     proto.write_text(dedent(text))
-    from mo.frontends.caffe.context import RandomBlobs
+    from .writer import RandomBlobs
     from mo.frontends.caffe.layers import read_net
     from mo.frontends.caffe.loader import convert_net
     from mo.options import ConvertOptions

@@ -9,12 +9,40 @@ import numpy as np
 
 import mo
 from mo.frontends.caffe import caffe_pb2 as pb
-from mo.frontends.caffe.context import RandomBlobs
+from mo.frontends.caffe.layers import Layer
+from mo.tensor import ArrayTensor, Tensor
 from mo.frontends.caffe.layers import read_net
 from mo.frontends.caffe.loader import convert_net
 from mo.options import ConvertOptions
 
 from ..runtime import ov_infer
+
+
+class RandomBlobs:  # a BlobSource (mo.frontends.caffe.context)
+    """Seeded random blobs of the shapes the layers ask for; ``made`` keeps them by layer name
+    (tests write them into a .caffemodel)."""
+
+    def __init__(self, seed: int = 0, scale: float = 0.5) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.scale = scale
+        self.made: dict[str, dict[int, np.ndarray]] = {}
+
+    def blob(self, layer: Layer, index: int, shape: tuple[int, ...], kind: str) -> Tensor:
+        got = self.made.setdefault(layer.name, {})
+        if index not in got:
+            if kind == "variance":
+                a = self.rng.uniform(0.5, 1.5, shape)
+            elif kind == "positive":
+                a = self.rng.uniform(0.5, 1.5, shape)
+            elif kind == "factor":
+                a = np.full(shape, self.rng.uniform(0.5, 2.0))
+            elif kind == "weights":
+                fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+                a = self.rng.standard_normal(shape) * np.sqrt(2.0 / max(1, fan_in))
+            else:
+                a = self.rng.standard_normal(shape) * self.scale
+            got[index] = a.astype(np.float32)
+        return ArrayTensor(got[index])
 
 
 def write_caffemodel(path: Path, blobs: dict[str, dict[int, np.ndarray]], types: dict[str, str],
