@@ -111,6 +111,8 @@ def parse_prototxt(path: str):
     try:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text .prototxt (not UTF-8); a binary .caffemodel goes after "
                          f"--input_proto deploy.prototxt") from None

@@ -76,9 +76,9 @@ def model_files(path: str, options: ConvertOptions) -> tuple[str, str | None]:
             os.path.abspath(path) else None
         return path, weights
     # a caffemodel alone: its prototxt is the file of the same stem (as the old tool did)
-    for cand in (Path(path).with_suffix(".prototxt"), Path(path).with_suffix(".pt")):
-        if cand.exists() and is_prototxt(str(cand)):
-            return str(cand), path
+    cand = Path(path).with_suffix(".prototxt")
+    if cand.exists() and is_prototxt(str(cand)):
+        return str(cand), path
     raise InputError(f"{path}: a .caffemodel holds the weights only; give the network with "
                      f"--input_proto deploy.prototxt")
 
@@ -96,6 +96,8 @@ def load(path: str, options: ConvertOptions) -> Graph:
             layers = read_caffemodel(weights)
         except WireError as e:
             raise InputError(f"{weights}: not a readable .caffemodel: {e}") from None
+        except OSError as e:
+            raise InputError(f"{weights}: cannot read: {e.strerror or e}") from None
         blobs = CaffemodelBlobs(weights, proto, layers)
     return convert_net(net, blobs, options)
 
