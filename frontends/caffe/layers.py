@@ -43,7 +43,7 @@ PARAM_FIELDS = {
     "GRN": "grn_param", "RegionYolo": "region_yolo_param", "ReorgYolo": "reorg_yolo_param",
     "CTCGreedyDecoder": "ctc_decoder_param", "ReLU6": "relu6_param", "Sigmoid": "sigmoid_param",
     "TanH": "tanh_param", "SPP": "spp_param", "Embed": "embed_param", "MemoryData": "memory_data_param",
-    "DummyData": "dummy_data_param",
+    "DummyData": "dummy_data_param", "BN": "bn_param",
 }
 
 # layers whose tops are net inputs (their data comes from a database or a file at training time)

@@ -1,6 +1,9 @@
-"""Detection ops the Caffe frontend needs that no other family declares: DetectionOutput (opset8)
-and Proposal (opset4). Declared only when absent, so a family module's declaration wins."""
+"""Ops the Caffe frontend needs that no other family declares: DetectionOutput (opset8), Proposal
+(opset4), PSROIPooling, RegionYolo, CTCGreedyDecoder (opset1) and ReorgYolo (opset2). Declared only
+when absent, so a family module's declaration wins."""
 from __future__ import annotations
+
+import numpy as np
 
 from ..opset import OPS, OpError, op
 
@@ -67,3 +70,45 @@ if "PSROIPooling" not in OPS:
         r = rois.shape[0] if rois.shape is not None else -1
         g = a["group_size"]
         return [(x.etype, (r, a["output_dim"], g, g))]
+
+if "RegionYolo" not in OPS:
+    @op("RegionYolo", "opset1", {"axis": ("int", 1), "end_axis": ("int", 3), "coords": ("int",), "classes": ("int",),
+                                 "num": ("int",), "do_softmax": ("bool", True), "mask": ("ints", []),
+                                 "anchors": ("floats", [])}, inputs=(1, 1))
+    def region_yolo(ins, a):
+        """YOLO region of x[N, C, H, W]: per anchor, logistic on x, y and objectness (and on the
+        classes without do_softmax), softmax over the classes with do_softmax. With do_softmax the
+        output is x flattened over [axis, end_axis]; without it only the ``mask`` anchors are kept:
+        [N, len(mask) * (coords + 1 + classes), H, W]."""
+        x = ins[0]
+        if x.shape is None or len(x.shape) != 4:
+            raise OpError("RegionYolo takes a 4-D input")
+        n, c, h, w = x.shape
+        if a["do_softmax"]:
+            ax, end = a["axis"] % 4, a["end_axis"] % 4
+            dims = list(x.shape)
+            flat = -1 if any(d < 0 for d in dims[ax:end + 1]) else int(np.prod(dims[ax:end + 1]))
+            return [(x.etype, tuple(dims[:ax] + [flat] + dims[end + 1:]))]
+        return [(x.etype, (n, len(a["mask"]) * (a["coords"] + 1 + a["classes"]), h, w))]
+
+if "ReorgYolo" not in OPS:
+    @op("ReorgYolo", "opset2", {"stride": ("ints",)}, inputs=(1, 1))
+    def reorg_yolo(ins, a):
+        """Darknet's reorg of x[N, C, H, W] with stride s: output [N, C*s*s, H/s, W/s]."""
+        x = ins[0]
+        s = a["stride"][0]
+        if x.shape is None or len(x.shape) != 4:
+            raise OpError("ReorgYolo takes a 4-D input")
+        n, c, h, w = x.shape
+        if h >= 0 and (h % s or w % s):
+            raise OpError(f"height {h} and width {w} must be multiples of the stride {s}")
+        return [(x.etype, (n, c * s * s if c >= 0 else -1, h // s if h >= 0 else -1, w // s if w >= 0 else -1))]
+
+if "CTCGreedyDecoder" not in OPS:
+    @op("CTCGreedyDecoder", "opset1", {"ctc_merge_repeated": ("bool", True)}, inputs=(2, 2))
+    def ctc_greedy_decoder(ins, a):
+        """Greedy CTC decoding of data[T, N, C] (the blank is class C-1) within sequence_mask[T, N]:
+        output [N, T, 1, 1] class indices, -1 after each sequence's last symbol."""
+        x = ins[0]
+        t, n = (x.shape[0], x.shape[1]) if x.shape is not None else (-1, -1)
+        return [(x.etype, (n, t, 1, 1))]

@@ -216,3 +216,93 @@ def test_pooling_round_mode_floor(tmp_path):
         for j in range(3):
             ref[:, :, i, j] = x[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3].astype(np.float64).mean(axis=(2, 3))
     assert_close(y, ref, 1e-6, 1e-6)
+
+
+def test_bn_layer_of_forks(tmp_path):
+    """The forks' BN layer: y = scale * (x - mean) / sqrt(var + eps) + shift (blobs in that order:
+    scale, shift, mean, variance)."""
+    y, x, blobs = _one(tmp_path, net(L("bn", "BN", body="bn_param { eps: 0.001 }")))
+    scale, shift, mean, var = blobs["bn"]
+    ref = scale * (x.astype(np.float64) - mean) / np.sqrt(var + 0.001) + shift
+    assert_close(y, ref, 1e-5, 1e-5)
+
+
+def test_binarization(tmp_path):
+    y, x, _ = _one(tmp_path, net(L("b", "Binarization")))
+    np.testing.assert_array_equal(y, np.where(x > 0, 1.0, -1.0).astype(np.float32))
+
+
+def _sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def test_region_yolo_v2(tmp_path):
+    """YOLO v2 region (darknet's forward): per anchor, logistic on x, y and objectness, softmax
+    over the classes; output flattened to [N, C*H*W]."""
+    coords, classes, num = 4, 3, 2
+    c = num * (coords + 1 + classes)
+    y, x, _ = _one(tmp_path, net(L("r", "RegionYolo", body=f"region_yolo_param {{ coords: {coords} classes: {classes} "
+                                                           f"num: {num} do_softmax: true }}"), shape=(1, c, 5, 6)))
+    v = x.astype(np.float64).reshape(1, num, coords + 1 + classes, 5, 6).copy()
+    v[:, :, 0:2] = _sigmoid(v[:, :, 0:2])
+    v[:, :, coords] = _sigmoid(v[:, :, coords])
+    e = np.exp(v[:, :, coords + 1:] - v[:, :, coords + 1:].max(axis=2, keepdims=True))
+    v[:, :, coords + 1:] = e / e.sum(axis=2, keepdims=True)
+    assert_close(y, v.reshape(1, -1), 1e-5, 1e-6)
+
+
+def test_region_yolo_v3_mask(tmp_path):
+    """YOLO v3 yolo layer (no softmax, mask of 3 anchors): logistic on x, y, objectness and classes."""
+    coords, classes = 4, 2
+    c = 3 * (coords + 1 + classes)
+    y, x, _ = _one(tmp_path, net(L("r", "RegionYolo", body=f"region_yolo_param {{ coords: {coords} classes: {classes} "
+                                                           "num: 9 do_softmax: false mask: 0 mask: 1 mask: 2 }"),
+                                 shape=(1, c, 4, 4)))
+    v = x.astype(np.float64).reshape(1, 3, coords + 1 + classes, 4, 4).copy()
+    v[:, :, 0:2] = _sigmoid(v[:, :, 0:2])
+    v[:, :, coords:] = _sigmoid(v[:, :, coords:])
+    assert_close(y, v.reshape(1, c, 4, 4), 1e-5, 1e-6)
+
+
+def test_reorg_yolo(tmp_path):
+    """Darknet's reorg with stride s, transcribed: the input buffer read as [N, C/s^2, H*s, W*s];
+    element (c, h, w) of the [C, H, W] result comes from channel c mod C/s^2, row h*s + (c div
+    C/s^2) div s, column w*s + (c div C/s^2) mod s; then read as [N, C*s^2, H/s, W/s]."""
+    s, (n, c, h, w) = 2, (1, 8, 6, 4)
+    y, x, _ = _one(tmp_path, net(L("r", "ReorgYolo", body=f"reorg_yolo_param {{ stride: {s} }}"), shape=(n, c, h, w)))
+    co = c // (s * s)
+    a = x.reshape(n, co, h * s, w * s)
+    out = np.empty((n, c, h, w), np.float32)
+    for k in range(c):
+        off = k // co
+        out[:, k] = a[:, k % co, (np.arange(h) * s + off // s)[:, None], np.arange(w) * s + off % s]
+    np.testing.assert_array_equal(y, out.reshape(n, c * s * s, h // s, w // s))
+
+
+def test_ctc_greedy_decoder(tmp_path):
+    """Per sequence: the best class at each step within the mask, repeats merged, blanks (the last
+    class) removed, -1 after the end; output [N, T, 1, 1]."""
+    T, N, C = 6, 2, 4
+    text = net(L("ctc", "CTCGreedyDecoder", bottom=["data", "mask"],
+                 body="ctc_decoder_param { ctc_merge_repeated: true }"), shape=(T, N, C))
+    text = text.replace('name: "t"\n', 'name: "t"\nlayer { name: "mask" type: "Input" top: "mask" '
+                        f'input_param {{ shape {{ dim: {T} dim: {N} }} }} }}\n')
+    best = np.array([[1, 1], [1, 3], [3, 0], [1, 0], [2, 2], [0, 1]])    # [T, N]
+    probs = np.full((T, N, C), 0.1, np.float32)
+    for t in range(T):
+        for b in range(N):
+            probs[t, b, best[t, b]] = 0.7
+    mask = np.array([[1, 1], [1, 1], [1, 1], [1, 1], [1, 0], [1, 0]], np.float32)
+    ir, _, _, _ = run_ir(tmp_path, text, feeds={"data": probs, "mask": mask})
+    ref = np.full((N, T), -1.0)
+    for b in range(N):
+        seq, prev = [], None
+        for t in range(T):
+            if not mask[t, b]:
+                break
+            k = best[t, b]
+            if k != C - 1 and k != prev:
+                seq.append(k)
+            prev = k
+        ref[b, :len(seq)] = seq
+    np.testing.assert_array_equal(ir["ctc"].reshape(N, T), ref)

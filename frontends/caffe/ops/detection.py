@@ -204,3 +204,32 @@ def psroi_pooling(g, x, rois):
     rois = g.op("Reshape", rois, g.i64([-1, 5]), special_zero=False)
     return g.op("PSROIPooling", x, rois, output_dim=dim, group_size=group, spatial_scale=float(p.spatial_scale),
                 mode="average", spatial_bins_x=1, spatial_bins_y=1)
+
+
+@caffe_ops.op("RegionYolo")
+def region_yolo(g, x):
+    """YOLO v2 region (do_softmax) or v3 yolo (mask) layer; the layer's flatten_param gives the
+    flattened axes of the v2 output."""
+    p = g.p
+    fp = g.layer.msg.flatten_param
+    c = g.static_shape(x)[1]
+    per = int(p.coords) + 1 + int(p.classes)
+    regions = int(p.num) if p.do_softmax else len(p.mask)
+    if regions * per != c:
+        raise ConversionError(f"{regions} regions x (coords {p.coords} + 1 + classes {p.classes}) = "
+                              f"{regions * per} channels, the input has {c}")
+    return g.op("RegionYolo", x, axis=int(fp.axis), end_axis=int(fp.end_axis) % 4, coords=int(p.coords),
+                classes=int(p.classes), num=int(p.num), do_softmax=bool(p.do_softmax),
+                mask=[int(v) for v in p.mask], anchors=[float(v) for v in p.anchors])
+
+
+@caffe_ops.op("ReorgYolo")
+def reorg_yolo(g, x):
+    """Darknet's reorg (space to depth in its own channel order)."""
+    return g.op("ReorgYolo", x, stride=[int(g.p.stride)] * 2)
+
+
+@caffe_ops.op("CTCGreedyDecoder")
+def ctc_greedy_decoder(g, x, seq_mask):
+    """Greedy CTC decoding of [T, N, C] probabilities (blank = last class) -> [N, T, 1, 1]."""
+    return g.op("CTCGreedyDecoder", x, seq_mask, ctc_merge_repeated=bool(g.p.ctc_merge_repeated))

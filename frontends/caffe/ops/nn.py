@@ -310,3 +310,27 @@ def axpy(g, a, x, y):
     if a.shape is not None and len(a.shape) == 2:
         a = g.op("Reshape", a, g.i64([0, 0, 1, 1]), special_zero=True)
     return g.op("Add", g.op("Multiply", a, x), y)
+
+
+@caffe_ops.op("BN")
+def bn(g, x):
+    """The forks' BN layer: scale * (x - mean) / sqrt(var + eps) + shift, blobs scale, shift, mean,
+    variance (1 x C x 1 x 1 each), as one per-channel Multiply and Add."""
+    c = g.static_shape(x)[1]
+    rank = g.rank(x)
+    shape = (1, c, 1, 1)
+    scale, shift = (g.blob(i, shape, k).const.numpy().astype(np.float64).reshape(-1)
+                    for i, k in ((0, "positive"), (1, "bias")))
+    mean = g.blob(2, shape, "mean").const.numpy().astype(np.float64).reshape(-1)
+    var = g.blob(3, shape, "variance").const.numpy().astype(np.float64).reshape(-1)
+    s = scale / np.sqrt(var + float(g.p.eps))
+    t = shift - mean * s
+    vec = (1, c) + (1,) * (rank - 2)
+    return g.op("Add", g.op("Multiply", x, g.f32(s.astype(np.float32).reshape(vec))),
+                g.f32(t.astype(np.float32).reshape(vec)))
+
+
+@caffe_ops.op("Binarization")
+def binarization(g, x):
+    """+1 where x > 0, else -1."""
+    return g.op("Select", g.op("Greater", x, g.f32(0.0)), g.f32(1.0), g.f32(-1.0))
