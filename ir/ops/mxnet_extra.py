@@ -1,5 +1,5 @@
 """Ops the MXNet frontend needs that no other family declares: AdaptiveAvgPool and
-AdaptiveMaxPool (opset8), PSROIPooling (opset1), Proposal (opset4). Declared only when absent, so a family
+AdaptiveMaxPool (opset8), PSROIPooling (opset1), DeformablePSROIPooling (opset1), Proposal (opset4). Declared only when absent, so a family
 module's declaration wins."""
 from __future__ import annotations
 
@@ -60,3 +60,15 @@ if "Proposal" not in OPS:
         n = ins[0].shape[0] if ins[0].shape is not None else -1
         rows = n * a["post_nms_topn"] if n >= 0 else -1
         return [(ins[0].etype, (rows, 5)), (ins[0].etype, (rows,))]
+
+if "DeformablePSROIPooling" not in OPS:
+    @op("DeformablePSROIPooling", "opset1", {"output_dim": ("int",), "spatial_scale": ("float",),
+                                            "group_size": ("int", 1), "mode": ("str", "bilinear_deformable"),
+                                            "spatial_bins_x": ("int", 1), "spatial_bins_y": ("int", 1),
+                                            "trans_std": ("float", 1.0), "part_size": ("int", 1)}, inputs=(2, 3))
+    def deformable_psroi_pooling(ins, a):
+        """Position-sensitive ROI pooling whose bins move by offsets (input 2, [R, 2*classes, part, part],
+        scaled by trans_std); rois [R, 5]; output [R, output_dim, group_size, group_size]."""
+        x, rois = ins[0], ins[1]
+        r = rois.shape[0] if rois.shape is not None else -1
+        return [(x.etype, (r, a["output_dim"], a["group_size"], a["group_size"]))]

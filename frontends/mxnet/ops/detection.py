@@ -259,6 +259,21 @@ def psroi_pooling(g, x, rois, *, spatial_scale, output_dim, pooled_size, group_s
                 spatial_scale=float(spatial_scale), mode="average", spatial_bins_x=1, spatial_bins_y=1)
 
 
+@mxnet_ops.op("_contrib_DeformablePSROIPooling")
+def deformable_psroi_pooling(g, x, rois, trans=None, *, spatial_scale, output_dim, group_size, pooled_size,
+                             part_size=0, sample_per_part=1, trans_std=0.0, no_trans=False):
+    """Deformable position-sensitive ROI pooling (Deformable R-FCN); bins are sampled
+    sample_per_part^2 times, moved by trans * trans_std * roi size."""
+    if int(pooled_size) != int(group_size):
+        raise ConversionError("DeformablePSROIPooling with pooled_size != group_size is not supported")
+    attrs = dict(output_dim=int(output_dim), spatial_scale=float(spatial_scale), group_size=int(group_size),
+                 mode="bilinear_deformable", spatial_bins_x=int(sample_per_part), spatial_bins_y=int(sample_per_part),
+                 trans_std=float(trans_std), part_size=int(part_size) or int(pooled_size))
+    if no_trans or trans is None:
+        return g.op("DeformablePSROIPooling", x, rois, **attrs)
+    return g.op("DeformablePSROIPooling", x, rois, trans, **attrs)
+
+
 def rpn_anchor_sizes(base: int, ratios, scales) -> tuple[np.ndarray, np.ndarray]:
     """Widths and heights (+1 convention) of the py-faster-rcnn anchors, ratio-major order."""
     ws, hs = [], []

@@ -377,6 +377,16 @@ case("rmod_scalar", S._internal._rmod_scalar(d, scalar=2.5), {"data": np.abs(xa)
 case("sum_axis", S.sum_axis(d, axis=1), {"data": x5})
 case("flip", S.flip(d, axis=2), {"data": x5})
 
+
+case("deformable_psroi_pooling", S.contrib.DeformablePSROIPooling(d, S.var("rois"), S.var("trans"), spatial_scale=0.5,
+                                                                 output_dim=2, group_size=3, pooled_size=3,
+                                                                 part_size=3, sample_per_part=2, trans_std=0.1),
+     {"data": normal(2, 18, 8, 8), "rois": rois, "trans": normal(3, 4, 3, 3, scale=0.5)}, tol=1e-4)
+case("deformable_psroi_pooling_notrans", S.contrib.DeformablePSROIPooling(d, S.var("rois"), spatial_scale=0.5,
+                                                                         output_dim=2, group_size=3, pooled_size=3,
+                                                                         sample_per_part=2, no_trans=True),
+     {"data": normal(2, 18, 8, 8), "rois": rois}, tol=1e-4)
+
 # ---- recurrent
 T, N, I, H = 5, 2, 4, 3
 
