@@ -24,9 +24,21 @@ def _tuple(v, n: int, default: int) -> list[int]:
     return out
 
 
+_CHANNEL_LAST = ("NWC", "NHWC", "NDHWC")
+
+
 def _layout(layout) -> None:
     if layout not in _CHANNEL_FIRST:
-        raise ConversionError(f"layout {layout} is not supported (channels-first layouts only)")
+        raise ConversionError(f"layout {layout} is not supported here (channels-first layouts only)")
+
+
+def _to_channels_first(g, v, rank: int):
+    """[N, spatial..., C] -> [N, C, spatial...] (also OHWI filters -> OIHW)."""
+    return g.op("Transpose", v, g.i64([0, rank - 1, *range(1, rank - 1)]))
+
+
+def _to_channels_last(g, v, rank: int):
+    return g.op("Transpose", v, g.i64([0, *range(2, rank), 1]))
 
 
 def _bias(g, y, b, nsp: int):
@@ -48,6 +60,13 @@ def _kernel_rank(g, w, kernel) -> int:
 @mxnet_ops.op(["Convolution"])
 def convolution(g, x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), pad=(), num_group=1, no_bias=False,
                 layout=None):
+    """Channels-last layouts (NWC, NHWC, NDHWC; filters O, k..., I) run channels-first between transposes."""
+    if layout in _CHANNEL_LAST:
+        rank = len(kernel) + 2
+        y = convolution(g, _to_channels_first(g, x, rank), _to_channels_first(g, w, rank), b, kernel=kernel,
+                        num_filter=num_filter, stride=stride, dilate=dilate, pad=pad, num_group=num_group,
+                        no_bias=no_bias)
+        return _to_channels_last(g, y, rank)
     _layout(layout)
     nsp = _kernel_rank(g, w, kernel)
     ws = g.static_shape(w, "weight")
@@ -131,6 +150,12 @@ def deconvolution(g, x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), 
 @mxnet_ops.op(["Pooling"])
 def pooling(g, x, *, kernel=(), pool_type="max", global_pool=False, pooling_convention="valid", stride=(), pad=(),
             count_include_pad=True, layout=None, p_value=None):
+    if layout in _CHANNEL_LAST:
+        rank = g.rank(x)
+        y = pooling(g, _to_channels_first(g, x, rank), kernel=kernel, pool_type=pool_type, global_pool=global_pool,
+                    pooling_convention=pooling_convention, stride=stride, pad=pad,
+                    count_include_pad=count_include_pad, p_value=p_value)
+        return _to_channels_last(g, y, rank)
     _layout(layout)
     rank = g.rank(x)
     nsp = rank - 2

@@ -387,6 +387,17 @@ case("deformable_psroi_pooling_notrans", S.contrib.DeformablePSROIPooling(d, S.v
                                                                          sample_per_part=2, no_trans=True),
      {"data": normal(2, 18, 8, 8), "rois": rois}, tol=1e-4)
 
+
+case("conv_nhwc", S.Convolution(d, S.var("w"), S.var("b"), kernel=(2, 3), num_filter=4, pad=(1, 0), stride=(1, 2),
+                                layout="NHWC"), {"data": normal(2, 7, 9, 3)}, {"w": normal(4, 2, 3, 3), "b": normal(4)},
+     # mxnet 1.9.1's CPU kernels refuse NHWC convolutions; the reference is the documented equivalent:
+     # NCHW convolution of the transposed data and OHWI -> OIHW filters
+     reference=S.transpose(S.Convolution(S.transpose(d, axes=(0, 3, 1, 2)), S.transpose(S.var("w"), axes=(0, 3, 1, 2)),
+                                         S.var("b"), kernel=(2, 3), num_filter=4, pad=(1, 0), stride=(1, 2)),
+                           axes=(0, 2, 3, 1)))
+case("pool_nhwc", S.Pooling(d, kernel=(3, 2), stride=(2, 2), pool_type="avg", layout="NHWC"),
+     {"data": normal(2, 7, 9, 3)})
+
 # ---- recurrent
 T, N, I, H = 5, 2, 4, 3
 
