@@ -226,3 +226,24 @@ def test_cut_leaves_a_variable_without_value(ops_dir, tmp_path):
     d = _copy_case(ops_dir, "where", tmp_path / "m")
     res = run_mo("convert", str(d / "model-symbol.json"), "--input", "a[2,3]", "--output_dir", str(tmp_path / "o"))
     _assert_clean_failure(res, tmp_path / "o", "model-0000.params", "'c'", "no --input")
+
+
+def test_extension_converter(ops_dir, tmp_path):
+    """--extensions registers MXNet converters with the frontend's own decorator."""
+    d = _copy_case(ops_dir, "conv", tmp_path / "m")
+    doc = json.loads((d / "model-symbol.json").read_text())
+    doc["nodes"].append({"op": "MyScale", "name": "scale0", "attrs": {"factor": "2.5"},
+                         "inputs": [[len(doc["nodes"]) - 1, 0, 0]]})
+    doc["heads"] = [[len(doc["nodes"]) - 1, 0, 0]]
+    (d / "model-symbol.json").write_text(json.dumps(doc))
+    ext = tmp_path / "my_scale.py"
+    ext.write_text("import numpy as np\n"
+                   "from mo.frontends.mxnet.context import mxnet_ops\n\n"
+                   "@mxnet_ops.op('MyScale')\n"
+                   "def my_scale(g, x, *, factor=1.0):\n"
+                   "    return g.op('Multiply', x, g.scalar_like(factor, x))\n")
+    graph = mo.convert(d / "model-symbol.json", framework="mxnet", input_shape=[(2, 3, 8, 8)], extensions=[str(ext)])
+    mo.save(graph, tmp_path / "ext.xml")
+    io = np.load(ops_dir / "conv-io.npz")
+    got = ov_infer(tmp_path / "ext.xml", {"data": io["in:data"]})["scale0_output"]
+    np.testing.assert_allclose(got, io["out:0"] * 2.5, rtol=1e-5, atol=1e-5)
