@@ -8,7 +8,7 @@ import numpy as np
 from mo.errors import ConversionError, InputError
 from mo.graph import Graph, Value
 from mo.ir.builder import Builder
-from mo.tensor import ArrayTensor, Tensor
+from mo.tensor import ArrayTensor, LazyTensor, MappedTensor, Tensor
 
 from ..registry import Registry, run_converter
 from .layers import Layer
@@ -59,11 +59,14 @@ class CaffemodelBlobs:
 
 
 def _reshaped(t: Tensor, shape: tuple[int, ...]) -> Tensor:
-    from mo.tensor import MappedTensor, LazyTensor
+    """The same data under another shape, still unread (a mapped slice stays a mapped slice)."""
     if isinstance(t, MappedTensor):
         return MappedTensor(t.path, t.offset, t.dtype, shape)
     if isinstance(t, ArrayTensor):
         return ArrayTensor(t.array.reshape(shape))
+    source = getattr(t, "_source", None)
+    if isinstance(t, LazyTensor) and isinstance(source, MappedTensor):   # doubles converted chunk by chunk
+        return LazyTensor.cast(_reshaped(source, shape), t.dtype)
     return LazyTensor(lambda: t.numpy().reshape(shape), t.dtype, shape)
 
 
@@ -71,14 +74,12 @@ class CaffeContext(Builder):
     """What a converter receives as ``g``: the Builder plus the layer (``g.layer``), its
     parameter message (``g.p``) and its blobs (``g.blob(i, shape)``)."""
 
-    def __init__(self, graph: Graph, path: str, blobs: BlobSource | None, input_shapes: dict[str, tuple]) -> None:
+    def __init__(self, graph: Graph, path: str, blobs: BlobSource | None) -> None:
         super().__init__(graph)
         self.path = path
         self.blobs = blobs
         self.layer: Layer | None = None
         self.p: Any = None
-        self.input_shapes = input_shapes   # net input name -> shape (PriorBox reads the image size)
-        self.weights_path = ""
 
     def convert_layer(self, layer: Layer, inputs: list[Value]) -> tuple[Value, ...]:
         reg = caffe_ops.lookup(dispatch_key(layer))

@@ -151,7 +151,7 @@ def convert_net(net: Net, blobs: BlobSource | None, options: ConvertOptions) -> 
         raise OptionError(f"--input_shape gives {len(options.input_shape)} shape(s) for {len(declared)} input(s) "
                           f"({', '.join(n for n, _ in declared)})")
 
-    ctx = CaffeContext(graph, path, blobs, {})
+    ctx = CaffeContext(graph, path, blobs)
     current: dict[str, Value] = {}
     for k, (name, shape) in enumerate(declared):
         et, shape, frozen = resolve_input(options, k, cut.get(name), "f32", shape)
@@ -161,7 +161,6 @@ def convert_net(net: Net, blobs: BlobSource | None, options: ConvertOptions) -> 
         v = ctx.const(frozen, name=name) if frozen is not None else ctx.parameter(name, et, shape)
         v.add_name(name)
         current[name] = v
-        ctx.input_shapes[name] = tuple(shape)
 
     # ---- layers in file order; a top equal to a bottom replaces the blob's value
     last = _last_writers(layers)

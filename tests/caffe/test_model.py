@@ -228,8 +228,11 @@ def test_blobs_are_mapped_from_the_file(tmp_path):
     graph = mo.convert(weights, input_proto=str(proto))
     consts = [n.outputs[0].const for n in graph.nodes if n.op == "Const"]
     assert any(isinstance(c, MappedTensor) for c in consts)            # the InnerProduct weight, untouched
-    proto2, weights2 = make_model(tmp_path / ".." / tmp_path.name, SMALL, name="dbl", double=True)
+    proto2, weights2 = make_model(tmp_path, SMALL, name="dbl", double=True, legacy_shapes=True)
     assert isinstance(read_caffemodel(str(weights2))["conv1"].blobs[0].tensor, LazyTensor)
+    g2 = mo.convert(weights2, input_proto=str(proto2))
+    fc = next(n for n in g2.nodes if n.op == "MatMul").inputs[1].const   # stored as 1x1x5xK doubles
+    assert isinstance(fc, LazyTensor) and isinstance(getattr(fc, "_source"), MappedTensor)
 
 
 # ----------------------------------------------------------------------------- validate, preprocessing, fusion
