@@ -77,6 +77,16 @@ def test_detect_refuses_other_formats(tmp_path):
     onnx.save(helper.make_model(g), tmp_path / "m.onnx")
     (tmp_path / "g.pbtxt").write_text('node { name: "x" op: "Placeholder" }\nnode { name: "y" op: "Relu" input: "x" }\n')
     (tmp_path / "n.txt").write_text("hello\n")
+    from mo.frontends.tf.proto import mo_tf_framework_pb2 as tfpb
+    gd = tfpb.GraphDef()
+    for i in range(3):
+        n = gd.node.add()
+        n.name, n.op = f"n{i}", "Relu"
+        n.input.append(f"n{i - 1}")
+    (tmp_path / "g.pb").write_bytes(gd.SerializeToString())
+    (tmp_path / "r.bin").write_bytes(np.random.default_rng(0).bytes(4096))
+    assert not caffe.detect(str(tmp_path / "g.pb"))
+    assert not caffe.detect(str(tmp_path / "r.bin"))
     assert not caffe.detect(str(tmp_path / "m.onnx"))
     assert not caffe.detect(str(tmp_path / "g.pbtxt"))
     assert not caffe.detect(str(tmp_path / "n.txt"))

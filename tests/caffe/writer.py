@@ -46,10 +46,12 @@ class RandomBlobs:  # a BlobSource (mo.frontends.caffe.context)
 
 
 def write_caffemodel(path: Path, blobs: dict[str, dict[int, np.ndarray]], types: dict[str, str],
-                     v1: bool = False, legacy_shapes: bool = False, double: bool = False) -> None:
-    """A NetParameter holding each layer's name, type and blobs (what mo and OpenCV read);
-    ``types`` gives the layers in net order."""
+                     v1: bool = False, legacy_shapes: bool = False, double: bool = False, name: str = "") -> None:
+    """A NetParameter holding the net's name and each layer's name, type and blobs (what mo and
+    OpenCV read); ``types`` gives the layers in net order."""
     net = pb.NetParameter()
+    if name:
+        net.name = name
     for name in types:
         if v1:
             layer = net.layers.add()
@@ -87,7 +89,7 @@ def make_model(tmp_path: Path, prototxt: str, seed: int = 0, name: str = "model"
     for la in net.layers:
         types[la.name] = la.type if not write.get("v1") else pb.V1LayerParameter.LayerType.Name(la.msg.type)
     weights = tmp_path / f"{name}.caffemodel"
-    write_caffemodel(weights, random.made, types, **write)
+    write_caffemodel(weights, random.made, types, name=net.name, **write)
     return proto, weights
 
 
