@@ -178,3 +178,85 @@ def test_python_proposal_layer(tmp_path):
     proto2, weights2 = make_model(tmp_path / "b", same)
     xml2, _ = convert(proto2, weights2, tmp_path / "b")
     np.testing.assert_array_equal(ir, ov_infer(xml2, _rpn_feeds())["rois"])
+
+
+# py-faster-rcnn's rpn/proposal_layer.py forward (with generate_anchors, bbox_transform_inv,
+# clip_boxes and the +1 pixel convention of its nms), transcribed in numpy
+def _anchors(base: int = 16, ratios=(0.5, 1, 2), scales=(8, 16, 32)) -> np.ndarray:
+    """generate_anchors: the base box's ratio variants (rounded sizes), each at every scale: [A, 4]."""
+    def centre(a):
+        w, h = a[2] - a[0] + 1, a[3] - a[1] + 1
+        return w, h, a[0] + 0.5 * (w - 1), a[1] + 0.5 * (h - 1)
+
+    def boxes(ws, hs, xc, yc):
+        ws, hs = np.asarray(ws, float)[:, None], np.asarray(hs, float)[:, None]
+        return np.hstack((xc - 0.5 * (ws - 1), yc - 0.5 * (hs - 1), xc + 0.5 * (ws - 1), yc + 0.5 * (hs - 1)))
+
+    w, h, xc, yc = centre(np.array([0.0, 0.0, base - 1.0, base - 1.0]))
+    ws = np.round(np.sqrt(w * h / np.array(ratios)))
+    hs = np.round(ws * np.array(ratios))
+    out = []
+    for a in boxes(ws, hs, xc, yc):
+        w, h, xc, yc = centre(a)
+        out.append(boxes(w * np.array(scales), h * np.array(scales), xc, yc))
+    return np.vstack(out)
+
+
+def _nms(dets: np.ndarray, thresh: float) -> list[int]:
+    """Greedy NMS with areas counted in pixels (+1)."""
+    x1, y1, x2, y2, s = dets.T
+    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
+    order, keep = s.argsort()[::-1], []
+    while order.size:
+        i, rest = order[0], order[1:]
+        keep.append(int(i))
+        w = np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + 1)
+        h = np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + 1)
+        inter = w * h
+        order = rest[inter / (areas[i] + areas[rest] - inter) <= thresh]
+    return keep
+
+
+def _proposal_reference(probs, deltas, im_info, stride=16, pre=200, post=30, thr=0.7, min_size=16):
+    """rois [K, 5] of one image: foreground scores (second half of the channels), anchors shifted
+    over the feature map, deltas decoded, boxes clipped, small boxes dropped, NMS."""
+    a = 9
+    scores = probs[:, a:]
+    h, w = scores.shape[2:]
+    sx, sy = np.meshgrid(np.arange(w) * stride, np.arange(h) * stride)
+    shifts = np.stack([sx.ravel(), sy.ravel(), sx.ravel(), sy.ravel()], axis=1)
+    anchors = (_anchors()[None] + shifts[:, None]).reshape(-1, 4)
+    d = deltas.transpose(0, 2, 3, 1).reshape(-1, 4)
+    sc = scores.transpose(0, 2, 3, 1).reshape(-1)
+    aw, ah = anchors[:, 2] - anchors[:, 0] + 1, anchors[:, 3] - anchors[:, 1] + 1
+    cx, cy = anchors[:, 0] + 0.5 * aw + d[:, 0] * aw, anchors[:, 1] + 0.5 * ah + d[:, 1] * ah
+    pw, ph = np.exp(d[:, 2]) * aw, np.exp(d[:, 3]) * ah
+    b = np.stack([cx - 0.5 * pw, cy - 0.5 * ph, cx + 0.5 * pw, cy + 0.5 * ph], axis=1)
+    b[:, 0::2] = np.clip(b[:, 0::2], 0, im_info[1] - 1)
+    b[:, 1::2] = np.clip(b[:, 1::2], 0, im_info[0] - 1)
+    big = (b[:, 2] - b[:, 0] + 1 >= min_size * im_info[2]) & (b[:, 3] - b[:, 1] + 1 >= min_size * im_info[2])
+    b, sc = b[big], sc[big]
+    order = sc.argsort()[::-1][:pre]
+    b, sc = b[order], sc[order]
+    keep = _nms(np.hstack((b, sc[:, None])), thr)[:post]
+    return np.hstack((np.zeros((len(keep), 1)), b[keep]))
+
+
+def test_proposal_against_py_faster_rcnn(tmp_path):
+    """Proposal rois equal the numpy transcription of py-faster-rcnn's proposal layer (anchors over
+    the feature map, box decoding, clipping, min-size filter, top pre_nms_topn by score, NMS,
+    post_nms_topn), on three random inputs."""
+    text = PROPOSAL.replace("{type}", "Proposal").replace(
+        "{params}", "proposal_param { feat_stride: 16 base_size: 16 min_size: 16 ratio: 0.5 ratio: 1 ratio: 2 "
+                    "scale: 8 scale: 16 scale: 32 pre_nms_topn: 200 post_nms_topn: 30 nms_thresh: 0.7 }")
+    proto, weights = make_model(tmp_path, text)
+    xml, graph = convert(proto, weights, tmp_path)
+    for seed in range(3):
+        f = _rpn_feeds(seed)
+        ir = ov_infer(xml, f)["rois"]
+        ref = _proposal_reference(*(f[k].astype(np.float64) for k in ("rpn_cls_prob_reshape", "rpn_bbox_pred")),
+                                  f["im_info"][0].astype(np.float64))
+        end = np.flatnonzero(ir[:, 0] < 0)
+        got = ir[: end[0]] if end.size else ir
+        assert got.shape == ref.shape and len(ref) >= 10
+        assert_close(got, ref, 1e-5, 1e-3, f"rois (seed {seed})")
