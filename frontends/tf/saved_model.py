@@ -375,7 +375,7 @@ def read_saved_model_fast(path: str, tags: list[str] | None, signature: str | No
     except FastPathUnsupported:
         raise
     except Exception as e:  # noqa: BLE001  (protobuf's DecodeError, ParseError and friends)
-        raise FastPathUnsupported(f"{pb.name} does not parse ({type(e).__name__})") from None
+        raise FastPathUnsupported(f"the SavedModel file does not parse ({type(e).__name__})") from None
     mg = _choose_meta_graph(sm, path, tags)
     if not mg.object_graph_def.nodes:
         raise FastPathUnsupported("no object graph (a TF1 SavedModel)")
@@ -424,6 +424,4 @@ def read_saved_model_fast(path: str, tags: list[str] | None, signature: str | No
     in_keys = sorted(sig.inputs, key=lambda k: (call_pos.get(split_input(sig.inputs[k].name)[0], 1 << 30), k))
     inputs = [(sig.inputs[k].name, [k]) for k in in_keys]
     outputs = [(flat_out[t], [k, t]) for k, t in zip(out_keys, out_tensors)]
-    model = TfModel(fl.out, inputs, outputs, "saved_model")
-    model.consts = consts
-    return model
+    return TfModel(fl.out, inputs, outputs, "saved_model", consts)
