@@ -96,7 +96,7 @@ def convert_cmd(model, input_model, output_dir, model_name, log_level, validate,
         if compress_to_fp16 is not None:
             kwargs["compress_to_fp16"] = parse_bool(compress_to_fp16, "--compress_to_fp16")
         graph = convert(path, **kwargs)
-        name = model_name or Path(path).stem
+        name = model_name or graph.name
         saved = save(graph, Path(output_dir) / f"{name}.xml")
         _summary(graph, saved, time.perf_counter() - started)
         if validate:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -47,7 +48,8 @@ def detect_framework(path: str) -> str:
             module = _frontend_module(framework)
         except OptionError:
             continue
-        if module.detect(path):
+        detect = getattr(module, "detect", None)
+        if detect is not None and detect(path):
             return framework
     raise InputError(f"{path}: cannot tell the model's framework; pass --framework (one of {', '.join(FRAMEWORKS)})")
 
@@ -151,7 +153,10 @@ def convert(options: ConvertOptions) -> Graph:
     graph.meta["framework"] = framework
     graph.meta["source"] = path
     graph.meta["reports"] = run_passes(graph, options)
-    graph.name = options.model_name or Path(path).stem
+    stem = Path(path).stem
+    if framework == "mxnet":  # model-symbol.json / model-0000.params -> model, as MXNet names the pair
+        stem = re.sub(r"(-symbol|-\d{4})$", "", stem) or stem
+    graph.name = options.model_name or stem
     graph.check()
     return graph
 
