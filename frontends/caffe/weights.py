@@ -213,14 +213,15 @@ def read_caffemodel(path: str) -> dict[str, LayerBlobs]:
 
 
 def looks_like_caffemodel(path: str, limit: int = 4096) -> bool:
-    """A NetParameter: only its known top-level fields, at least one layer that has a name."""
+    """A NetParameter: only its known top-level fields and at least one layer that has a name
+    (a file cut short after its first named layer still counts, so that the loader can say so)."""
+    seen_layer = False
     try:
         with open(path, "rb") as f:
             size = f.seek(0, 2)
             if size < 8:
                 return False
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                seen_layer = False
                 for k, (num, wt, ps, pe, _) in enumerate(fields(buf, 0, size)):
                     if k >= limit:
                         break
@@ -237,5 +238,7 @@ def looks_like_caffemodel(path: str, limit: int = 4096) -> bool:
                     elif num in (1, 3) and wt != 2:
                         return False
                 return seen_layer
+    except WireError:
+        return seen_layer
     except (OSError, ValueError):
         return False

@@ -337,6 +337,7 @@ def test_truncated_caffemodel(tmp_path):
     weights.write_bytes(data[: len(data) // 2])
     _fails(tmp_path, "--framework", "caffe", "--input_proto", str(proto), str(weights),
            mentions=("model.caffemodel", "not a readable .caffemodel"))
+    _fails(tmp_path, "--input_proto", str(proto), str(weights), mentions=("model.caffemodel", "not a readable"))
 
 
 def test_reads_undefined_blob(tmp_path):
