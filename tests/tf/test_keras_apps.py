@@ -34,8 +34,9 @@ keras = pytest.importorskip("keras")
 SIZES = {"MobileNetV2": 64, "ResNet50": 64, "InceptionV3": 75, "DenseNet121": 64,
          "EfficientNetB0": 64, "VGG16": 64, "Xception": 71, "NASNetMobile": 64}
 # Transposes transpose_sinking leaves: one at the NHWC input; VGG16 one more before Flatten (NHWC
-# element order); NASNetMobile 9 in its cells; EfficientNetB0 17 (SavedModel) / 33 (.pb) around the
-# squeeze-excitation blocks (not sunk through their Mean yet).
+# element order); NASNetMobile 9 in its cells; EfficientNetB0 33 from the .pb around the
+# squeeze-excitation blocks (not sunk through their Mean yet); its SavedModel, read by mo's own
+# reader, ends with the one input Transpose.
 MAX_TRANSPOSES = {"VGG16": 2, "NASNetMobile": 9, "EfficientNetB0": 33}
 FP32_TOL = 1e-4
 FP16_TOL = 2e-3
