@@ -194,6 +194,10 @@ class TensorBundle:
             raise BundleError(f"{self.prefix}: tensor {key!r} is stored in slices (partitioned variable)")
         shape = tuple(int(d.size) for d in e.shape.dim)
         path = self.shard_path(e.shard_id)
+        if not Path(path).exists():
+            raise BundleError(f"{path}: checkpoint data file not found")
+        if e.offset + e.size > Path(path).stat().st_size:
+            raise BundleError(f"{path}: tensor {key!r} lies past the end of the file (truncated?)")
         if e.dtype == DT_STRING:
             return self._strings(path, e, shape)
         dt = BUNDLE_DTYPES.get(int(e.dtype))
@@ -202,10 +206,6 @@ class TensorBundle:
         nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dt).itemsize
         if nbytes != e.size:
             raise BundleError(f"{self.prefix}: tensor {key!r}: {e.size} bytes stored for shape {shape}")
-        if not Path(path).exists():
-            raise BundleError(f"{path}: checkpoint data file not found")
-        if e.offset + e.size > Path(path).stat().st_size:
-            raise BundleError(f"{path}: tensor {key!r} lies past the end of the file (truncated?)")
         return MappedTensor(path, int(e.offset), np.dtype(dt), shape)
 
     @staticmethod

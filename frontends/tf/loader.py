@@ -176,7 +176,7 @@ def read_saved_model(path: str, tags: list[str] | None, signature: str | None) -
         raise InputError(f"{path}: no saved_model.pb in this directory; is it a SavedModel?")
     try:
         loaded = tf.saved_model.load(path, tags=tags or None)
-    except (RuntimeError, ValueError, OSError, tf.errors.OpError) as e:
+    except Exception as e:  # noqa: BLE001  (TF raises many kinds: OpError, ValueError, IndexError on cut files...)
         raise InputError(f"{path}: cannot load the SavedModel"
                          + (f" with tags {','.join(tags)}" if tags else "") + f": {_first_line(e)}") from None
     sigs = dict(getattr(loaded, "signatures", {}) or {})

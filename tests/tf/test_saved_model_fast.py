@@ -258,3 +258,22 @@ def test_text_saved_model(dense_sm, tmp_path):
     got = ov_infer(xml, {"x": x, "ids": ids})
     ref = _tf_outputs(dense_sm, "serving_default", x=x, ids=ids)
     np.testing.assert_allclose(got["logits"], ref["logits"], rtol=1e-5, atol=1e-5)
+
+
+def test_truncated_checkpoint(dense_sm, tmp_path):
+    """A cut variables data file: the fast path declines (names the tensor), the CLI fails in one line, exit 2."""
+    import shutil
+
+    d = tmp_path / "cut"
+    shutil.copytree(dense_sm, d)
+    data = next((d / "variables").glob("variables.data-*"))
+    data.write_bytes(data.read_bytes()[:40])
+    with pytest.raises(FastPathUnsupported, match="past the end of the file"):
+        read_saved_model_fast(str(d), None, None)
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "mo", "convert", "--saved_model_dir", str(d), "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("[ ERROR ]")]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert not out.exists() or not any(out.iterdir())
