@@ -84,6 +84,12 @@ def convert_cmd(model, input_model, output_dir, model_name, log_level, validate,
                 inputs, outputs, extensions, **rest) -> None:
     """Convert MODEL to OpenVINO IR in --output_dir."""
     logging.basicConfig(level=log_level.upper(), format="[ %(levelname)s ] %(message)s")
+    if model and input_model and model != input_model:
+        # mo convert deploy.prototxt --input_model w.caffemodel: MODEL is the network, --input_model the weights
+        if rest.get("input_proto") or not model.lower().endswith((".prototxt", ".pt")):
+            raise click.UsageError(f"two models given: {model} and --input_model {input_model}; give one "
+                                   f"(a Caffe deploy .prototxt may go with --input_model WEIGHTS)")
+        rest["input_proto"], model = model, input_model
     path = model or input_model or rest.get("saved_model_dir") or rest.get("input_meta_graph") or rest.get("input_proto")
     if not path:
         raise click.UsageError("give the model file: mo convert MODEL (or --input_model MODEL)")

@@ -113,6 +113,11 @@ class ConvertOptions:
         known = {f.name for f in fields(cls)}
         aliases = {"input": "inputs", "output": "outputs"}
         out: dict[str, Any] = {"input_model": str(model)}
+        weights = kw.get("input_model")
+        if weights is not None and str(weights) != str(model) and str(model).lower().endswith((".prototxt", ".pt")):
+            # convert("deploy.prototxt", input_model="w.caffemodel"): the prototxt is the network
+            kw = {**kw, "input_model": str(weights)}
+            kw.setdefault("input_proto", str(model))
         for k, v in kw.items():
             k = aliases.get(k, k)
             if k not in known:

@@ -101,6 +101,19 @@ def test_input_proto_with_input_model(tmp_path):
     assert (tmp_path / "o" / "model.xml").exists()
 
 
+def test_prototxt_as_model_with_input_model_weights(tmp_path):
+    """mo convert deploy.prototxt --input_model w.caffemodel (CLI) and the same through the Python API."""
+    proto, weights = make_model(tmp_path, SMALL)
+    res = run_mo("convert", str(proto), "--input_model", str(weights), "--output_dir", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    feeds = {"data": np.random.default_rng(0).standard_normal((1, 3, 12, 12)).astype(np.float32)}
+    cv = opencv_run(proto, weights, feeds, ["prob"])["prob"]
+    assert_close(ov_infer(tmp_path / "o" / "model.xml", feeds)["prob"], cv, 1e-4, 1e-6)
+    graph = mo.convert(proto, input_model=str(weights))
+    xml = mo.save(graph, tmp_path / "api" / "m.xml").xml
+    assert_close(ov_infer(xml, feeds)["prob"], cv, 1e-4, 1e-6)
+
+
 def test_unknown_field_of_a_fork_is_ignored_with_a_warning(tmp_path, caplog):
     proto = tmp_path / "fork.prototxt"
     proto.write_text(net(L("r", "ReLU", body="relu_param { negative_slope: 0.1 fused_with_conv: true }")))
