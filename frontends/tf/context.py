@@ -149,6 +149,13 @@ def split_input(ref: str) -> tuple[str, int]:
     return ref, 0
 
 
+class Opaque:
+    """A converter-time object that is not a tensor (a TensorList while a loop is unrolled):
+    converters pass it on as it is, it never becomes a constant."""
+
+    __slots__ = ()
+
+
 class TfContext(Builder):
     """What a TF converter receives as ``g``: the Builder plus the current NodeDef.
 
@@ -190,7 +197,7 @@ class TfContext(Builder):
         for k, v in enumerate(outs):
             if v is None:
                 continue
-            if not isinstance(v, Value):
+            if not isinstance(v, (Value, Opaque)):
                 v = self.const(v)
             values[f"{n.name}:{k}"] = v
 

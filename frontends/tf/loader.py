@@ -25,6 +25,7 @@ from mo.options import ConvertOptions, resolve_input
 
 from .context import TfContext, dtype_to_etype, shape_from_proto, split_input, tf_ops
 from . import ops  # noqa: F401  (registers the converters)
+from .loops import LOOP_PLUMBING, LoopNode, find_loops, unroll
 
 log = logging.getLogger("mo")
 
@@ -368,6 +369,8 @@ def _norm_ref(ref: str) -> str:
 def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     gd = model.graph_def
     nodes = {n.name: n for n in gd.node}
+    member_of, loop_nodes = find_loops(nodes)  # while-loop frames become one node each
+    nodes.update(loop_nodes)
     graph = Graph(Path(path).stem or "model")
     ctx = TfContext(graph, path)
     values: dict[str, Value] = {}
@@ -427,6 +430,7 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     state: dict[str, int] = {}
     for ref in out_refs:
         root = split_input(ref)[0]
+        root = member_of.get(root, root)
         stack = [(root, 0)]
         while stack:
             name, i = stack.pop()
@@ -441,6 +445,7 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
             if i < len(data_in):
                 stack.append((name, i + 1))
                 src = split_input(data_in[i])[0]
+                src = member_of.get(src, src)
                 st = state.get(src)
                 if st == 1:
                     raise ConversionError(f"{path}: the graph has a cycle through node {src!r}: TF1 while loops "
@@ -465,6 +470,13 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
     for n in order:
         if n.name in cut_nodes or n.name in in_branch or n.op in SWITCH_OPS or n.op in MERGE_OPS:
             continue  # a cond branch's ops are checked when the branch turns out to be taken
+        if isinstance(n, LoopNode):
+            for m in n.walk():
+                if m.op not in LOOP_PLUMBING and m.op not in SWITCH_OPS and m.op not in MERGE_OPS \
+                        and ctx.lookup(m.op) is None:
+                    missing[m.op] += 1
+                    examples.setdefault(m.op, m.name)
+            continue
         if n.op in LOOP_OPS:
             raise ConversionError(f"{path}: node {n.name!r} ({n.op}) belongs to a TF1 while loop; "
                                   "loops (While) are not supported yet")
@@ -495,8 +507,21 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
 
     # ---- nodes
     flow = _CondFreezer(ctx, path)
+
+    def convert_member(m, vals: dict, fl: _CondFreezer) -> None:
+        if m.name in model.consts:
+            vals[f"{m.name}:0"] = ctx.const(model.consts[m.name], name=m.name)
+        else:
+            fl.convert(m, vals)
+
     for n in order:
         if n.name in cut_nodes:
+            continue
+        if isinstance(n, LoopNode):
+            if any(flow._dead(r) for r in n.input if not r.startswith("^")):
+                flow.dead_nodes.update(n.exits)  # a loop inside a cond branch not taken
+            else:
+                unroll(n, values, ctx, lambda: _CondFreezer(ctx, path), convert_member, path)
             continue
         if n.name in model.consts:
             values[f"{n.name}:0"] = ctx.const(model.consts[n.name], name=n.name)
@@ -505,10 +530,12 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
         k = 0
         while f"{n.name}:{k}" in values:
             v = values[f"{n.name}:{k}"]
-            if k == 0:
-                v.add_name(n.name)
-            v.add_name(f"{n.name}:{k}")
             k += 1
+            if not isinstance(v, Value):
+                continue  # a TensorList while loops are unrolled: not a tensor of the IR
+            if k == 1:
+                v.add_name(n.name)
+            v.add_name(f"{n.name}:{k - 1}")
 
     # ---- results
     for ref in out_refs:

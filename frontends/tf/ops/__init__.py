@@ -1,2 +1,2 @@
 """TensorFlow op converters, one module per family; importing this package registers them."""
-from . import elementwise, indexing, nn, spatial, tensor  # noqa: F401
+from . import elementwise, indexing, lists, nn, spatial, tensor  # noqa: F401
