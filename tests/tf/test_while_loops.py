@@ -30,6 +30,11 @@ def _keras_rnn(kind: str) -> tf.keras.Model:
     elif kind == "simple_rnn_state":
         x, h = L.SimpleRNN(10, return_state=True)(inp)
         x = L.Concatenate()([x, h])
+    elif kind == "masked":
+        x = L.Masking(0.0)(inp)
+        x = L.LSTM(8, return_sequences=True)(x)
+        x = L.TimeDistributed(L.Dense(5))(x)
+        x = L.GRU(4)(x)
     elif kind == "gru_reset_before":
         x = L.GRU(8, reset_after=False, go_backwards=True)(inp)
     else:
@@ -38,10 +43,11 @@ def _keras_rnn(kind: str) -> tf.keras.Model:
     return tf.keras.Model(inp, out)
 
 
-@pytest.mark.parametrize("kind", ["lstm_gru", "bidirectional", "simple_rnn_state", "gru_reset_before"])
+@pytest.mark.parametrize("kind", ["lstm_gru", "bidirectional", "simple_rnn_state", "gru_reset_before", "masked"])
 def test_keras_rnn_frozen(kind, tmp_path):
     model = _keras_rnn(kind)
     x = np.random.default_rng(0).standard_normal((2, 9, 6)).astype(np.float32)
+    x[0, 6:] = 0.0  # masked steps (the Masking model skips them; the others just see zeros)
     check_tf_fn(lambda t: model(t), [x], tmp_path, rtol=1e-5, atol=1e-5)
 
 
