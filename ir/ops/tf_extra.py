@@ -226,3 +226,17 @@ if "FakeQuantize" not in OPS:
         for v in ins[1:]:
             shape = broadcast(shape, v.shape)
         return [(ins[0].etype, shape)]
+
+
+if "CTCGreedyDecoderSeqLen" not in OPS:
+    @op("CTCGreedyDecoderSeqLen", "opset6", {"merge_repeated": ("bool", True),
+                                              "classes_index_type": ("etype", "i32"),
+                                              "sequence_length_type": ("etype", "i32")}, inputs=(2, 3))
+    def ctc_greedy_decoder_seq_len(ins, a):
+        """Greedy CTC decoding of data[N, T, C] within sequence_length[N] (blank: input 2, default C-1):
+        decoded[N, T] (class ids, padded with -1) and decoded_length[N]."""
+        s = ins[0].shape
+        if s is not None and len(s) != 3:
+            raise OpError(f"data must be [N, T, C], got rank {len(s)}")
+        n, t = (s[0], s[1]) if s is not None else (-1, -1)
+        return [(a["classes_index_type"], (n, t)), (a["sequence_length_type"], (n,))]

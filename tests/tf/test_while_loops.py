@@ -167,3 +167,45 @@ def test_runtime_trip_count_is_a_clear_error(tmp_path):
     x = np.random.default_rng(6).standard_normal((2, 9, 6)).astype(np.float32)
     got = next(iter(ov_infer(xml, {graph.parameters[0].outputs[0].name: x}).values()))
     np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("merge,blank", [(True, -1), (False, -1), (True, 0)])
+def test_ctc_greedy_decoder(merge, blank, tmp_path):
+    """CTCGreedyDecoder's sparse outputs, scores and the SparseToDense after it, with repeats,
+    blanks and a zero-length sequence."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 3, 6)).astype(np.float32)
+    x[2:5, 0, :] = 0.0
+    x[2:5, 0, 2] = 5.0   # a repeated class
+    x[6, 1, :] = 0.0
+    x[6, 1, blank] = 9.0  # a blank between equal classes
+    sl = np.array([12, 7, 0], np.int32)
+
+    def fn(x, sl):
+        (d,), lp = tf.nn.ctc_greedy_decoder(x, sl, merge_repeated=merge, blank_index=blank)
+        return d.indices, d.values, d.dense_shape, lp, tf.sparse.to_dense(d, default_value=-1)
+
+    check_tf_fn(fn, [x, sl], tmp_path)
+
+
+def test_crnn_style_model(tmp_path):
+    """Conv features -> Bidirectional LSTM over the width -> per-step classes -> greedy CTC decoding
+    (the shape of text-recognition models)."""
+    tf.keras.utils.set_random_seed(3)
+    L = tf.keras.layers
+    inp = tf.keras.Input((16, 24, 1))
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    x = L.MaxPooling2D((2, 2))(x)                       # [N, 8, 12, 8]
+    x = L.Permute((2, 1, 3))(x)                          # width is time
+    x = L.Reshape((12, 64))(x)
+    x = L.Bidirectional(L.LSTM(10, return_sequences=True))(x)
+    logits = L.Dense(7)(x)
+    model = tf.keras.Model(inp, logits)
+
+    def fn(img):
+        y = tf.transpose(model(img), (1, 0, 2))
+        (d,), _ = tf.nn.ctc_greedy_decoder(y, tf.fill([tf.shape(img)[0]], 12))
+        return y, tf.sparse.to_dense(d, default_value=-1)
+
+    img = np.random.default_rng(9).random((2, 16, 24, 1)).astype(np.float32)
+    check_tf_fn(fn, [img], tmp_path, rtol=1e-4, atol=1e-5)

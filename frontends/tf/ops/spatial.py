@@ -254,3 +254,42 @@ def crop_and_resize(g: TfContext, image: Value, boxes: Value, box_ind: Value, cr
                   g.op("LogicalAnd", g.op("GreaterEqual", xs, zero), g.op("LessEqual", xs, one)))
     y = g.op("Select", g.op("Unsqueeze", inside, g.i64([3])), y, g.scalar_like(extrapolation_value, y))
     return y if y.etype == "f32" else g.op("Convert", y, destination_type="f32")
+
+
+@tf_ops.op("CTCGreedyDecoder")
+def ctc_greedy_decoder(g: TfContext, logits: Value, seq_len: Value, *, merge_repeated: bool = False,
+                       blank_index: int = -1):
+    """Greedy CTC decoding of logits[T, N, C] within seq_len[N] (CTCGreedyDecoderSeqLen on [N, T, C]).
+
+    TF's outputs are a sparse tensor and scores: decoded indices [K, 2], values [K] (row-major
+    over batch and step), dense shape [N, longest decoding], and log_probability [N, 1] =
+    -(sum over the valid steps of the largest logit). The dense decoding of CTCGreedyDecoderSeqLen
+    is padded with -1; the sparse triple is read off it with NonZero + GatherND.
+    """
+    if logits.rank is not None and logits.rank != 3:
+        raise ValueError(f"logits must be [max_time, batch, classes], got rank {logits.rank}")
+    classes = logits.shape[2] if logits.shape is not None else -1
+    if blank_index < 0:
+        if classes < 0:
+            raise ValueError("the number of classes must be static when blank_index is negative")
+        blank_index += classes
+    data = g.op("Transpose", logits, g.i64([1, 0, 2]))
+    lengths_in = g.op("Convert", seq_len, destination_type="i32")
+    decoded, lengths = g.op("CTCGreedyDecoderSeqLen", data, lengths_in, g.const(np.int32(blank_index)),
+                            merge_repeated=merge_repeated, classes_index_type="i64", sequence_length_type="i64")
+    longest = g.op("ReduceMax", lengths, g.i64([0]), keep_dims=True)
+    batch = g.op("ShapeOf", lengths, output_type="i64")
+    dense_shape = g.op("Concat", batch, longest, axis=0)
+    dense = g.op("Slice", decoded, g.i64([0]), longest, g.i64([1]), g.i64([1]))
+    where = g.op("NonZero", g.op("NotEqual", dense, g.const(np.int64(-1))), output_type="i64")
+    indices = g.op("Transpose", where, g.i64([1, 0]))
+    values = g.op("GatherND", dense, indices, batch_dims=0)
+    # scores: -(sum of each valid step's best logit)
+    best = g.op("ReduceMax", logits, g.i64([2]), keep_dims=False)                        # [T, N]
+    steps = g.op("Gather", g.op("ShapeOf", logits, output_type="i64"), g.i64(0), g.i64(0))
+    t = g.op("Unsqueeze", g.op("Range", g.i64(0), steps, g.i64(1), output_type="i64"), g.i64([1]))
+    valid = g.op("Less", t, g.op("Unsqueeze", g.op("Convert", seq_len, destination_type="i64"), g.i64([0])))
+    zero = g.scalar_like(0.0, best)
+    total = g.op("ReduceSum", g.op("Select", valid, best, zero), g.i64([0]), keep_dims=False)
+    score = g.op("Unsqueeze", g.op("Negative", total), g.i64([1]))
+    return indices, values, dense_shape, score
