@@ -16,8 +16,9 @@ How a TF2 SavedModel is laid out (what this module relies on):
   matched to the SavedModel's from the root by child names: its ``VARIABLE_VALUE`` attribute.
 
 ``ReadVariableOp`` of a bound variable becomes an Identity of the variable's constant (a
-:class:`~mo.tensor.MappedTensor` of the data file). Anything outside this picture (TF1
-SavedModels, control-flow functions, other resource ops, missing OpDefs) raises
+:class:`~mo.tensor.MappedTensor` of the data file). A ``While``/``StatelessWhile`` becomes a TF1
+loop frame (:meth:`_Flattener.lower_while`) that the converter unrolls. Anything outside this
+picture (TF1 SavedModels, If/Case functions, other resource ops) raises
 :class:`FastPathUnsupported`; the loader then takes the TensorFlow path.
 """
 from __future__ import annotations
@@ -33,7 +34,21 @@ from .proto.mo_tf_framework_pb2 import AttrValue, TensorProto
 
 CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall"})
 CONTROL_FLOW_OPS = frozenset({"If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase"})
+WHILE_OPS = frozenset({"While", "StatelessWhile"})
 INIT_OP_KEY = "__saved_model_init_op"
+
+# output arg names of multi-output ops (each a single tensor), for ops missing from a SavedModel's op list
+_MULTI_OUTPUT_ARGS = {
+    **{op: ["y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2", "reserve_space_3"]
+       for op in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")},
+    "TopKV2": ["values", "indices"], "Unique": ["y", "idx"], "UniqueWithCounts": ["y", "idx", "count"],
+    "TensorListPopBack": ["output_handle", "tensor"], "Switch": ["output_false", "output_true"],
+    "Merge": ["output", "value_index"], "NonMaxSuppressionV4": ["selected_indices", "valid_outputs"],
+    "NonMaxSuppressionV5": ["selected_indices", "selected_scores", "valid_outputs"],
+    "CTCGreedyDecoder": ["decoded_indices", "decoded_values", "decoded_shape", "log_probability"],
+    "Svd": ["s", "u", "v"], "Qr": ["q", "r"], "BroadcastGradientArgs": ["r0", "r1"],
+"QuantizeV2": ["output", "output_min", "output_max"],
+}
 
 
 class FastPathUnsupported(Exception):
@@ -109,7 +124,7 @@ class _Flattener:
     def _port(self, node, out_arg: str, idx: int, callee_outs: list[str] | None) -> int:
         """Flat output port of ``node``'s output ``out_arg:idx`` (function-body reference form)."""
         if callee_outs is not None:  # a call: "output:k" for the call ops, output_arg names for direct calls
-            if node.op in CALL_OPS:
+            if node.op in CALL_OPS or node.op in WHILE_OPS:
                 return idx
             fdef = self.lib[node.op]
             names = [a.name for a in fdef.signature.output_arg]
@@ -118,7 +133,13 @@ class _Flattener:
             return names.index(out_arg) + idx
         od = self.opdefs.get(node.op)
         if od is None:
-            raise FastPathUnsupported(f"no OpDef for op {node.op} in the SavedModel's op list")
+            # TF leaves ops used only inside While cond/body functions out of the stripped op list
+            names = _MULTI_OUTPUT_ARGS.get(node.op)
+            if names is None:
+                return idx  # one output arg (a list, or a single tensor: idx 0)
+            if out_arg not in names:
+                raise FastPathUnsupported(f"op {node.op} has no output {out_arg!r}")
+            return names.index(out_arg) + idx
         port = 0
         for a in od.output_arg:
             if a.name == out_arg:
@@ -163,6 +184,8 @@ class _Flattener:
                 return _Broken(str(e))
             if direct[src.name]:
                 return f"{prefix}/{src.name}:{port}"
+            if len(res) == 1 and isinstance(res[0], _Broken):
+                return res[0]
             return res[port] if port < len(res) else _Broken(f"call {src.name!r} has no output {port}")
 
         for n in _topo(fdef.node_def, body):
@@ -179,12 +202,63 @@ class _Flattener:
                 direct[n.name] = False
                 outs[n.name] = self.inline(callee, flat_name, refs)
                 continue
+            if n.op in WHILE_OPS:
+                direct[n.name] = False
+                outs[n.name] = self.lower_while(n, flat_name, refs)
+                continue
             outs[n.name] = self.emit(n, flat_name, refs)
         res = []
         for a in fdef.signature.output_arg:
             ref = fdef.ret.get(a.name)
             res.append(_Broken(f"function {fname!r} returns no {a.name!r}") if ref is None else resolve(ref))
         return res
+
+    def lower_while(self, n, name: str, refs: list[str]) -> list:
+        """A functional While as a TF1 loop frame (what TensorFlow's own lowering emits), which the
+        converter unrolls: Enter -> Merge -> [cond] -> LoopCond -> Switch -> Identity -> [body] ->
+        NextIteration -> Merge, and Exit on the Switch's false side. Loop variables the body
+        returns unchanged (captured weights, variable handles) are not made loop variables: the
+        body reads the outer value directly, so variables stay bound to the checkpoint."""
+        cond, body = n.attr["cond"].func.name, n.attr["body"].func.name
+        bdef = self.lib.get(body)
+        if bdef is None or cond not in self.lib:
+            return [_Broken(f"While {n.name!r}: cond/body function missing from the library")]
+        ins = [a.name for a in bdef.signature.input_arg]
+        outs = [a.name for a in bdef.signature.output_arg]
+        if len(ins) != len(refs) or len(outs) != len(refs):
+            return [_Broken(f"While {n.name!r}: body signature does not match its {len(refs)} loop variables")]
+        invariant = [bdef.ret.get(o) == i for i, o in zip(ins, outs)]
+        frame = AttrValue()
+        frame.s = name.encode()
+
+        def add(suffix: str, op: str, inputs: list[str], attr=None) -> str:
+            self.out.node.append(FlatNode(f"{name}/{suffix}", op, inputs, attr or {}))
+            return f"{name}/{suffix}:0"
+
+        merges: dict[int, str] = {}
+        for k, ref in enumerate(refs):
+            if not invariant[k]:
+                enter = add(f"enter_{k}", "Enter", [ref], {"frame_name": frame})
+                merges[k] = add(f"merge_{k}", "Merge", [enter, f"{name}/next_{k}:0"])
+        cond_out = self.inline(cond, f"{name}/cond", [merges.get(k, r) for k, r in enumerate(refs)])
+        if not cond_out or isinstance(cond_out[0], _Broken):
+            return [cond_out[0] if cond_out else _Broken(f"While {n.name!r}: cond returns nothing")]
+        pred = add("loop_cond", "LoopCond", [cond_out[0]])
+        body_args, results = [], []
+        for k, ref in enumerate(refs):
+            if invariant[k]:
+                body_args.append(ref)
+                results.append(ref)
+                continue
+            switch = add(f"switch_{k}", "Switch", [merges[k], pred])
+            results.append(add(f"exit_{k}", "Exit", [switch]))
+            body_args.append(add(f"body_in_{k}", "Identity", [switch[:-2] + ":1"]))
+        body_out = self.inline(body, f"{name}/body", body_args)
+        for k in merges:
+            if isinstance(body_out[k], _Broken):
+                return [body_out[k]]
+            add(f"next_{k}", "NextIteration", [body_out[k]])
+        return results
 
     def emit(self, n, flat_name: str, refs: list[str]):
         """Add one (non-call) node; returns [] on success (its outputs are flat_name:k) or a _Broken."""

@@ -5,6 +5,10 @@ OpenVINO outputs of the IR with TensorFlow's on the same inputs.
 """
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,6 +16,7 @@ import tensorflow as tf
 import mo
 from mo.errors import ConversionError
 
+from .test_saved_model_fast import NO_TF
 from .util import check_tf_fn, freeze, ov_infer
 
 v1 = tf.compat.v1
@@ -51,13 +56,17 @@ def test_keras_rnn_frozen(kind, tmp_path):
     check_tf_fn(lambda t: model(t), [x], tmp_path, rtol=1e-5, atol=1e-5)
 
 
-def test_keras_lstm_saved_model_dynamic_batch(tmp_path):
+@pytest.mark.parametrize("kind", ["lstm_gru", "bidirectional"])
+def test_keras_rnn_saved_model_dynamic_batch(kind, tmp_path, caplog):
     """A SavedModel with a dynamic batch: the time dimension (9) is static, so the loop unrolls;
-    the IR keeps the batch dynamic and runs batch 1 and batch 5."""
-    model = _keras_rnn("lstm_gru")
+    the IR keeps the batch dynamic and runs batch 1 and batch 5. The TensorFlow-free reader
+    handles the While functions itself (no fallback to TensorFlow)."""
+    model = _keras_rnn(kind)
     sm = tmp_path / "sm"
     tf.saved_model.save(model, str(sm))
-    graph = mo.convert(sm)
+    with caplog.at_level(logging.INFO, logger="mo"):
+        graph = mo.convert(sm)
+    assert not any("with TensorFlow" in r.getMessage() for r in caplog.records), caplog.text
     graph.check()
     xml = tmp_path / "ir" / "model.xml"
     mo.save(graph, xml)
@@ -69,6 +78,19 @@ def test_keras_lstm_saved_model_dynamic_batch(tmp_path):
         ref = model(x).numpy()
         got = next(iter(ov_infer(xml, {pin.outputs[0].name: x}).values()))
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_rnn_saved_model_without_tensorflow(tmp_path):
+    """A Keras LSTM/GRU SavedModel converts in a fresh interpreter that never imports TensorFlow."""
+    model = _keras_rnn("lstm_gru")
+    sm = tmp_path / "sm"
+    tf.saved_model.save(model, str(sm))
+    r = subprocess.run([sys.executable, "-c", NO_TF, str(sm)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["False", "False"], r.stdout
+    x = np.random.default_rng(11).standard_normal((3, 9, 6)).astype(np.float32)
+    got = next(iter(ov_infer(str(sm) + ".ir/model.xml", {"inputs": x}).values()))
+    np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_while_loop_with_tensor_array(tmp_path):
