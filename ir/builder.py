@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mo.errors import ConversionError
 from mo.graph import Graph, Node, Shape, Value
 from mo.tensor import ArrayTensor, Tensor, as_tensor
 from mo.types import ElementType, from_numpy, to_numpy
@@ -60,6 +61,27 @@ class Builder:
             value.add_name(name)
         return self.graph.add_node("Result", "opset1", (value,), [], {},
                                    name=(name or value.name or "Result") + "/sink_port_0")
+
+    def i64(self, values: Any) -> Value:
+        """An i64 constant (axes, shapes, indices)."""
+        return self.const(np.asarray(values, dtype=np.int64))
+
+    def scalar_like(self, value: float, like: Value) -> Value:
+        """A scalar constant of ``like``'s element type."""
+        return self.const(np.asarray(value, dtype=to_numpy(like.etype)))
+
+    def static_shape(self, v: Value, what: str = "input") -> tuple[int, ...]:
+        """``v``'s shape when every dimension is known, else a conversion error."""
+        if v.shape is None or any(d < 0 for d in v.shape):
+            raise ConversionError(f"the {what} needs a static shape here, has "
+                                  f"{'unknown rank' if v.shape is None else list(v.shape)}; give --input_shape")
+        return tuple(v.shape)
+
+    def rank(self, v: Value) -> int:
+        """``v``'s rank when known, else a conversion error."""
+        if v.shape is None:
+            raise ConversionError("the input's rank must be known; give --input_shape")
+        return len(v.shape)
 
     # ----------------------------------------------------------------- ops
     def op(self, type: str, *inputs: Value, name: str | None = None, **attrs: Any) -> Any:

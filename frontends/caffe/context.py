@@ -123,22 +123,8 @@ class CaffeContext(Builder):
             return len(e.blobs) if e is not None else 0
         return None
 
-    def i64(self, values: Any) -> Value:
-        return self.const(np.asarray(values, dtype=np.int64))
-
     def f32(self, values: Any) -> Value:
         return self.const(np.asarray(values, dtype=np.float32))
-
-    def static_shape(self, v: Value, what: str = "input") -> tuple[int, ...]:
-        if v.shape is None or any(d < 0 for d in v.shape):
-            raise ConversionError(f"the {what} needs a static shape here, has "
-                                  f"{'unknown rank' if v.shape is None else list(v.shape)}; give --input_shape")
-        return tuple(v.shape)
-
-    def rank(self, v: Value) -> int:
-        if v.shape is None:
-            raise ConversionError("the input's rank must be known; give --input_shape")
-        return len(v.shape)
 
     def axis(self, axis: int, rank: int) -> int:
         a = axis + rank if axis < 0 else axis

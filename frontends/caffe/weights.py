@@ -24,63 +24,13 @@ import numpy as np
 
 from mo.tensor import ArrayTensor, LazyTensor, MappedTensor, Tensor
 
+from ..protowire import WireError, fields, varint
+
 NET_LAYER, NET_LAYERS_V1 = 100, 2
 LAYER_NAME, LAYER_TYPE, LAYER_BLOBS = 1, 2, 7
 V1_NAME, V1_TYPE, V1_BLOBS = 4, 5, 6
 BLOB_SHAPE, BLOB_DATA, BLOB_DOUBLE = 7, 5, 8
 BLOB_LEGACY = {1: 0, 2: 1, 3: 2, 4: 3}  # num, channels, height, width -> position
-
-
-class WireError(ValueError):
-    """The bytes are not a well-formed protobuf message."""
-
-
-def varint(buf, pos: int, end: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= end:
-            raise WireError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise WireError("varint too long")
-
-
-def fields(buf, start: int, end: int):
-    """(field number, wire type, payload start, payload end, varint value) for each field."""
-    pos = start
-    while pos < end:
-        key, pos = varint(buf, pos, end)
-        num, wt = key >> 3, key & 7
-        if num == 0:
-            raise WireError("field number 0")
-        if wt == 0:
-            v, pos = varint(buf, pos, end)
-            yield num, wt, pos, pos, v
-        elif wt == 1:
-            if pos + 8 > end:
-                raise WireError("truncated fixed64")
-            pos += 8
-            yield num, wt, pos - 8, pos, 0
-        elif wt == 5:
-            if pos + 4 > end:
-                raise WireError("truncated fixed32")
-            pos += 4
-            yield num, wt, pos - 4, pos, 0
-        elif wt == 2:
-            n, pos = varint(buf, pos, end)
-            if pos + n > end:
-                raise WireError("length-delimited field runs past its message")
-            yield num, wt, pos, pos + n, 0
-            pos += n
-        else:
-            raise WireError(f"unsupported wire type {wt}")
-    if pos != end:
-        raise WireError("message ends inside a field")
 
 
 def _signed(v: int) -> int:
@@ -123,10 +73,10 @@ def _read_blob(buf, start: int, end: int, path: str, where: str) -> Blob:
     double: tuple[int, int] | None = None
     loose_f: list[int] = []   # unpacked repeated floats: offsets of each value
     loose_d: list[int] = []
-    for num, wt, ps, pe, v in fields(buf, start, end):
+    for num, wt, _, ps, pe, v in fields(buf, start, end):
         if num == BLOB_SHAPE and wt == 2:
             shape = []
-            for dn, dwt, dps, dpe, dv in fields(buf, ps, pe):
+            for dn, dwt, _, dps, dpe, dv in fields(buf, ps, pe):
                 if dn == 1 and dwt == 2:
                     shape.extend(_packed_varints(buf, dps, dpe))
                 elif dn == 1 and dwt == 0:
@@ -190,13 +140,13 @@ def read_caffemodel(path: str) -> dict[str, LayerBlobs]:
         if size == 0:
             raise WireError("empty file")
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            for num, wt, ps, pe, _ in fields(buf, 0, size):
+            for num, wt, _, ps, pe, _v in fields(buf, 0, size):
                 if wt != 2 or num not in (NET_LAYER, NET_LAYERS_V1):
                     continue
                 v1 = num == NET_LAYERS_V1
                 name_f, type_f, blobs_f = (V1_NAME, V1_TYPE, V1_BLOBS) if v1 else (LAYER_NAME, LAYER_TYPE, LAYER_BLOBS)
                 name, ltype, spans = "", "", []
-                for ln, lwt, lps, lpe, lv in fields(buf, ps, pe):
+                for ln, lwt, _, lps, lpe, lv in fields(buf, ps, pe):
                     if ln == name_f and lwt == 2:
                         name = bytes(buf[lps:lpe]).decode("utf-8", "replace")
                     elif ln == type_f:
@@ -222,7 +172,7 @@ def looks_like_caffemodel(path: str, limit: int = 4096) -> bool:
             if size < 8:
                 return False
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                for k, (num, wt, ps, pe, _) in enumerate(fields(buf, 0, size)):
+                for k, (num, wt, _, ps, pe, _v) in enumerate(fields(buf, 0, size)):
                     if k >= limit:
                         break
                     if num not in (1, 2, 3, 4, 5, 6, 7, 8, 100):
@@ -231,7 +181,7 @@ def looks_like_caffemodel(path: str, limit: int = 4096) -> bool:
                         if wt != 2:
                             return False
                         name_f = V1_NAME if num == NET_LAYERS_V1 else LAYER_NAME
-                        for ln, lwt, lps, lpe, _v in fields(buf, ps, pe):
+                        for ln, lwt, _, lps, lpe, _v in fields(buf, ps, pe):
                             if ln == name_f and lwt == 2:
                                 seen_layer = True
                                 break

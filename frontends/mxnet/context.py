@@ -1,14 +1,9 @@
 """The converter context: a Builder that knows the MXNet node being converted."""
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 from mo.errors import ConversionError
 from mo.graph import Graph, Value
 from mo.ir.builder import Builder
-from mo.types import to_numpy
 
 from ..registry import Registry, run_converter
 from .symbol import SymNode, parse_attr
@@ -44,21 +39,3 @@ class MxContext(Builder):
         out = run_converter(reg, self, inputs, attrs, where, self.path)
         outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
         return tuple(v if isinstance(v, Value) else self.const(v) for v in outs)
-
-    # ---------------------------------------------------------------- helpers
-    def i64(self, values: Any) -> Value:
-        return self.const(np.asarray(values, dtype=np.int64))
-
-    def scalar_like(self, value: float, like: Value) -> Value:
-        return self.const(np.asarray(value, dtype=to_numpy(like.etype)))
-
-    def static_shape(self, v: Value, what: str = "input") -> tuple[int, ...]:
-        if v.shape is None or any(d < 0 for d in v.shape):
-            raise ConversionError(f"the {what} needs a static shape here, has "
-                                  f"{'unknown rank' if v.shape is None else list(v.shape)}; give --input_shape")
-        return tuple(v.shape)
-
-    def rank(self, v: Value) -> int:
-        if v.shape is None:
-            raise ConversionError("the input's rank must be known; give --input_shape")
-        return len(v.shape)

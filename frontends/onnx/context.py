@@ -1,10 +1,7 @@
 """The converter context: a Builder that also knows the ONNX node being converted."""
 from __future__ import annotations
 
-import inspect
 from typing import Any
-
-import numpy as np
 
 from mo.errors import ConversionError
 from mo.graph import Graph, Value
@@ -112,10 +109,3 @@ class OnnxContext(Builder):
     def fail(self, message: str) -> ConversionError:
         """An error for the current node; ``raise g.fail("...")``."""
         return ConversionError(message)
-
-    def i64(self, values: Any) -> Value:
-        return self.const(np.asarray(values, dtype=np.int64))
-
-    def scalar_like(self, value: float, like: Value) -> Value:
-        from mo.types import to_numpy
-        return self.const(np.asarray(value, dtype=to_numpy(like.etype)))

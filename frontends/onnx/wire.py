@@ -15,28 +15,11 @@ from __future__ import annotations
 
 import mmap
 
+from ..protowire import WireError, fields
+
 MODEL_GRAPH = 7
 GRAPH_INITIALIZER = 5
 TENSOR_RAW_DATA = 9
-
-
-class WireError(ValueError):
-    """The bytes are not a well-formed protobuf message."""
-
-
-def _varint(buf, pos: int, end: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= end:
-            raise WireError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise WireError("varint too long")
 
 
 def _encode_varint(n: int) -> bytes:
@@ -49,34 +32,6 @@ def _encode_varint(n: int) -> bytes:
         else:
             out.append(b)
             return bytes(out)
-
-
-def _fields(buf, start: int, end: int):
-    """(field number, wire type, field start, payload start, payload end) for each field."""
-    pos = start
-    while pos < end:
-        fstart = pos
-        key, pos = _varint(buf, pos, end)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            _, pos = _varint(buf, pos, end)
-            yield num, wt, fstart, pos, pos
-        elif wt == 1:
-            pos += 8
-            yield num, wt, fstart, pos - 8, pos
-        elif wt == 5:
-            pos += 4
-            yield num, wt, fstart, pos - 4, pos
-        elif wt == 2:
-            n, pos = _varint(buf, pos, end)
-            if pos + n > end:
-                raise WireError("length-delimited field runs past its message")
-            yield num, wt, fstart, pos, pos + n
-            pos += n
-        else:
-            raise WireError(f"unsupported wire type {wt}")
-    if pos != end:
-        raise WireError("message ends inside a field")
 
 
 def _delimited(num: int, payload: bytes) -> bytes:
@@ -96,18 +51,18 @@ def strip_initializer_data(path: str) -> tuple[bytes, list[tuple[int, int] | Non
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             spans: list[tuple[int, int] | None] = []
             out = bytearray()
-            for num, wt, fs, ps, pe in _fields(buf, 0, size):
+            for num, wt, fs, ps, pe, _ in fields(buf, 0, size):
                 if num != MODEL_GRAPH or wt != 2:
                     out += buf[fs:pe]
                     continue
                 graph = bytearray()
-                for gnum, gwt, gfs, gps, gpe in _fields(buf, ps, pe):
+                for gnum, gwt, gfs, gps, gpe, _ in fields(buf, ps, pe):
                     if gnum != GRAPH_INITIALIZER or gwt != 2:
                         graph += buf[gfs:gpe]
                         continue
                     tensor = bytearray()
                     span = None
-                    for tnum, twt, tfs, tps, tpe in _fields(buf, gps, gpe):
+                    for tnum, twt, tfs, tps, tpe, _ in fields(buf, gps, gpe):
                         if tnum == TENSOR_RAW_DATA and twt == 2:
                             span = (tps, tpe - tps)
                         else:

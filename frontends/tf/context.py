@@ -202,13 +202,6 @@ class TfContext(Builder):
             values[f"{n.name}:{k}"] = v
 
     # ---------------------------------------------------------------- helpers
-    def i64(self, values: Any) -> Value:
-        return self.const(np.asarray(values, dtype=np.int64))
-
-    def scalar_like(self, value: float, like: Value) -> Value:
-        from mo.types import to_numpy
-        return self.const(np.asarray(value, dtype=to_numpy(like.etype)))
-
     def to_nchw(self, x: Value) -> Value:
         """NHWC -> NCHW (rank 4) or NDHWC -> NCDHW (rank 5)."""
         r = x.rank or 4
