@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from mo.graph import Value
+from mo.types import to_numpy
 
 from . import opset
 
@@ -66,9 +67,7 @@ def _eval_node(p, index: int, memo: dict, depth: int) -> tuple[np.ndarray, np.nd
         shape = p.inputs[0].shape
         if shape is None:
             return None
-        dtype = p.outputs[0].etype
-        from mo.types import to_numpy
-        arr = np.array([max(d, 0) for d in shape], dtype=to_numpy(dtype))
+        arr = np.array([max(d, 0) for d in shape], dtype=to_numpy(p.outputs[0].etype))
         return arr, np.array([d >= 0 for d in shape], dtype=bool)
     d = opset.OPS.get(p.op)
     if d is None or d.evaluate is None:

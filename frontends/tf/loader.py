@@ -25,7 +25,7 @@ from mo.options import ConvertOptions, resolve_input
 
 from .context import TfContext, dtype_to_etype, shape_from_proto, split_input, tf_ops
 from . import ops  # noqa: F401  (registers the converters)
-from .loops import LOOP_PLUMBING, LoopNode, find_loops, unroll
+from .loops import LOOP_PLUMBING, LoopNode, convert_loop, find_loops
 
 log = logging.getLogger("mo")
 
@@ -518,10 +518,7 @@ def convert_model(model: TfModel, options: ConvertOptions, path: str) -> Graph:
         if n.name in cut_nodes:
             continue
         if isinstance(n, LoopNode):
-            if any(flow._dead(r) for r in n.input if not r.startswith("^")):
-                flow.dead_nodes.update(n.exits)  # a loop inside a cond branch not taken
-            else:
-                unroll(n, values, ctx, lambda: _CondFreezer(ctx, path), convert_member, path)
+            convert_loop(n, values, flow, ctx, lambda: _CondFreezer(ctx, path), convert_member, path)
             continue
         if n.name in model.consts:
             values[f"{n.name}:0"] = ctx.const(model.consts[n.name], name=n.name)

@@ -202,14 +202,26 @@ def _kahn(units: dict[str, Any], deps: dict[str, set[str]]) -> list[Any]:
     return out
 
 
+def convert_loop(loop: LoopNode, values: dict[str, Any], flow, ctx, make_flow: Callable[[], Any],
+                 convert: Callable[[Any, dict, Any], None], path: str) -> None:
+    """Unroll ``loop`` unless the enclosing ``flow`` says its inputs are dead (a cond branch not
+    taken): then its Exits are dead too."""
+    if any(flow._dead(r) for r in loop.input if not r.startswith("^")):
+        flow.dead_nodes.update(loop.exits)
+    else:
+        unroll(loop, values, ctx, make_flow, convert, path)
+
+
 def unroll(loop: LoopNode, values: dict[str, Any], ctx, make_flow: Callable[[], Any],
            convert: Callable[[Any, dict, Any], None], path: str) -> None:
     """Convert ``loop`` iteration by iteration into ``values`` (its Exit outputs end up there)."""
+    own = [m for m in loop.members if not isinstance(m, LoopNode)]
+    next_names = {m.name for m in own if m.op in NEXT_OPS}
     merges: dict[str, tuple[str, str]] = {}  # loop-variable Merge -> (Enter ref, NextIteration name)
-    for m in loop.members:
-        if not isinstance(m, LoopNode) and m.op in MERGE_OPS:
+    for m in own:
+        if m.op in MERGE_OPS:
             data = [x for x in m.input if not x.startswith("^")]
-            nxt = [x for x in data if split_input(x)[0] in _next_names(loop)]
+            nxt = [x for x in data if split_input(x)[0] in next_names]
             if nxt:
                 ent = [x for x in data if x not in nxt]
                 merges[m.name] = (_ref(ent[0]), split_input(nxt[0])[0])
@@ -220,10 +232,7 @@ def unroll(loop: LoopNode, values: dict[str, Any], ctx, make_flow: Callable[[], 
         pred: bool | None = None
         for n in loop.members:
             if isinstance(n, LoopNode):
-                if any(flow._dead(r) for r in n.input if not r.startswith("^")):
-                    flow.dead_nodes.update(n.exits)
-                else:
-                    unroll(n, values, ctx, make_flow, convert, path)
+                convert_loop(n, values, flow, ctx, make_flow, convert, path)
                 continue
             data = [x for x in n.input if not x.startswith("^")]
             key = f"{n.name}:0"
@@ -267,14 +276,6 @@ def unroll(loop: LoopNode, values: dict[str, Any], ctx, make_flow: Callable[[], 
                 raise ConversionError(f"{where}: loop variable {m!r} gets no value from the body")
             carried[m] = values[f"{nxt}:0"]
     raise ConversionError(f"{where} runs more than {MAX_ITERATIONS} iterations; not unrolled")
-
-
-def _next_names(loop: LoopNode) -> set[str]:
-    names = getattr(loop, "_next_cache", None)
-    if names is None:
-        names = {m.name for m in loop.members if not isinstance(m, LoopNode) and m.op in NEXT_OPS}
-        loop._next_cache = names  # type: ignore[attr-defined]
-    return names
 
 
 def _ref(x: str) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 from mo.errors import ConversionError
 from mo.graph import Value
 from mo.ir.partial import known_value
+from mo.types import to_numpy
 
 from ..context import Opaque, TfContext, dtype_to_etype, tf_ops
 
@@ -37,6 +38,12 @@ class TensorSeq(Opaque):
     def __len__(self) -> int:
         return len(self.items)
 
+    def put(self, i: int, item: Value) -> None:
+        """Write element ``i``, growing the list when ``i`` is past its end."""
+        if i >= len(self.items):
+            self.items.extend([None] * (i + 1 - len(self.items)))
+        self.items[i] = item
+
 
 class ArrayHandle(Opaque):
     """The resource output of a TF1 TensorArrayV3 (its state is in the flow output)."""
@@ -53,7 +60,7 @@ def _seq(x, what: str) -> TensorSeq:
     return x
 
 
-def _int(g: TfContext, v, what: str) -> int:
+def _int(v, what: str) -> int:
     if isinstance(v, (int, np.integer)):
         return int(v)
     c = known_value(v)
@@ -70,7 +77,7 @@ def _ints(v, what: str) -> list[int]:
     return [int(x) for x in np.asarray(c).reshape(-1)]
 
 
-def _get(g: TfContext, seq: TensorSeq, i: int) -> Value:
+def _get(seq: TensorSeq, i: int) -> Value:
     if i < 0:
         i += len(seq)
     if not 0 <= i < len(seq):
@@ -81,11 +88,19 @@ def _get(g: TfContext, seq: TensorSeq, i: int) -> Value:
     return item
 
 
+def _read(g: TfContext, seq: TensorSeq, index: Value) -> Value:
+    """Element ``index``; a run-time index reads from the stacked tensor with a Gather."""
+    c = known_value(index)
+    if c is None:
+        return g.op("Gather", _stack(g, seq), index, g.i64(0))
+    return _get(seq, int(np.asarray(c).reshape(-1)[0]))
+
+
 def _stack(g: TfContext, seq: TensorSeq, indices: list[int] | None = None) -> Value:
     if indices is None and seq.source is not None:
         return seq.source
     idx = range(len(seq)) if indices is None else indices
-    parts = [g.op("Unsqueeze", _get(g, seq, i), g.i64([0])) for i in idx]
+    parts = [g.op("Unsqueeze", _get(seq, i), g.i64([0])) for i in idx]
     if not parts:
         raise ConversionError("stacking an empty list is not supported (its element shape is unknown)")
     return parts[0] if len(parts) == 1 else g.op("Concat", *parts, axis=0)
@@ -104,7 +119,7 @@ def _unstack(g: TfContext, x: Value, what: str) -> list[Value]:
 # ----------------------------------------------------------------------------- TensorList (TF2)
 @tf_ops.op("TensorListReserve")
 def list_reserve(g: TfContext, element_shape: Value, num_elements: Value, *, element_dtype: int = 1):
-    n = _int(g, num_elements, "TensorListReserve num_elements")
+    n = _int(num_elements, "TensorListReserve num_elements")
     if n < 0:
         raise ConversionError("TensorListReserve with an unknown number of elements (-1) is not supported")
     return TensorSeq([None] * n, etype=dtype_to_etype(element_dtype))
@@ -122,22 +137,16 @@ def list_from_tensor(g: TfContext, tensor: Value, element_shape: Value, **_):
 
 @tf_ops.op("TensorListGetItem")
 def list_get_item(g: TfContext, lst, index: Value, element_shape: Value | None = None, **_):
-    seq = _seq(lst, "TensorListGetItem's list")
-    c = known_value(index)
-    if c is None:  # a run-time index into a complete list: gather from the stacked tensor
-        return g.op("Gather", _stack(g, seq), index, g.i64(0))
-    return _get(g, seq, int(np.asarray(c).reshape(-1)[0]))
+    return _read(g, _seq(lst, "TensorListGetItem's list"), index)
 
 
 @tf_ops.op("TensorListSetItem")
 def list_set_item(g: TfContext, lst, index: Value, item: Value, **attrs):
     seq = _seq(lst, "TensorListSetItem's list").copy()
-    i = _int(g, index, "TensorListSetItem index")
-    if i >= len(seq):
-        if not attrs.get("resize_if_index_out_of_bounds"):
-            raise ConversionError(f"TensorListSetItem index {i} is out of range ({len(seq)} elements)")
-        seq.items.extend([None] * (i + 1 - len(seq)))
-    seq.items[i] = item
+    i = _int(index, "TensorListSetItem index")
+    if i >= len(seq) and not attrs.get("resize_if_index_out_of_bounds"):
+        raise ConversionError(f"TensorListSetItem index {i} is out of range ({len(seq)} elements)")
+    seq.put(i, item)
     return seq
 
 
@@ -156,9 +165,7 @@ def list_scatter_existing(g: TfContext, lst, tensor: Value, indices: Value, **_)
     seq = _seq(lst, "TensorListScatterIntoExistingList's list").copy()
     parts = _unstack(g, tensor, "TensorListScatterIntoExistingList")
     for i, part in zip(_ints(indices, "TensorListScatterIntoExistingList indices"), parts):
-        if i >= len(seq):
-            seq.items.extend([None] * (i + 1 - len(seq)))
-        seq.items[i] = part
+        seq.put(i, part)
     return seq
 
 
@@ -167,7 +174,7 @@ def list_scatter(g: TfContext, tensor: Value, indices: Value, element_shape: Val
     idx = _ints(indices, "TensorListScatter indices")
     n = max(idx, default=-1) + 1
     if num_elements is not None:
-        n = max(n, _int(g, num_elements, "TensorListScatter num_elements"))
+        n = max(n, _int(num_elements, "TensorListScatter num_elements"))
     seq = TensorSeq([None] * n, etype=tensor.etype)
     for i, part in zip(idx, _unstack(g, tensor, "TensorListScatter")):
         seq.items[i] = part
@@ -203,14 +210,13 @@ def list_element_shape(g: TfContext, lst, *, shape_type: int = 3):
     items = [x for x in seq.items if x is not None]
     if not items or not items[0].is_static:
         raise ConversionError("TensorListElementShape: the element shape is not known at conversion time")
-    from mo.types import to_numpy
     return np.asarray(items[0].shape, dtype=to_numpy(dtype_to_etype(shape_type)))
 
 
 # ----------------------------------------------------------------------------- TensorArray (TF1)
 @tf_ops.op("TensorArrayV3")
 def array_v3(g: TfContext, size: Value, *, dtype: int = 1, dynamic_size: bool = False, **_):
-    n = _int(g, size, "TensorArrayV3 size")
+    n = _int(size, "TensorArrayV3 size")
     return ArrayHandle(g.node.name), TensorSeq([None] * n, etype=dtype_to_etype(dtype))
 
 
@@ -218,44 +224,32 @@ def array_v3(g: TfContext, size: Value, *, dtype: int = 1, dynamic_size: bool = 
 def array_scatter(g: TfContext, handle, indices: Value, value: Value, flow):
     seq = _seq(flow, "TensorArrayScatterV3's flow").copy()
     for i, part in zip(_ints(indices, "TensorArrayScatterV3 indices"), _unstack(g, value, "TensorArrayScatterV3")):
-        if i >= len(seq):
-            seq.items.extend([None] * (i + 1 - len(seq)))
-        seq.items[i] = part
+        seq.put(i, part)
     return seq
 
 
 @tf_ops.op("TensorArrayWriteV3")
 def array_write(g: TfContext, handle, index: Value, value: Value, flow):
     seq = _seq(flow, "TensorArrayWriteV3's flow").copy()
-    i = _int(g, index, "TensorArrayWriteV3 index")
-    if i >= len(seq):
-        seq.items.extend([None] * (i + 1 - len(seq)))
-    seq.items[i] = value
+    seq.put(_int(index, "TensorArrayWriteV3 index"), value)
     return seq
 
 
 @tf_ops.op("TensorArrayReadV3")
 def array_read(g: TfContext, handle, index: Value, flow, **_):
-    seq = _seq(flow, "TensorArrayReadV3's flow")
-    c = known_value(index)
-    if c is None:
-        return g.op("Gather", _stack(g, seq), index, g.i64(0))
-    return _get(g, seq, int(np.asarray(c).reshape(-1)[0]))
+    return _read(g, _seq(flow, "TensorArrayReadV3's flow"), index)
 
 
 @tf_ops.op("TensorArrayGatherV3")
 def array_gather(g: TfContext, handle, indices: Value, flow, **_):
     seq = _seq(flow, "TensorArrayGatherV3's flow")
-    idx = _ints(indices, "TensorArrayGatherV3 indices")
-    if idx == list(range(len(seq))):
-        return _stack(g, seq)
-    return _stack(g, seq, idx)
+    return _stack(g, seq, _ints(indices, "TensorArrayGatherV3 indices"))
 
 
 @tf_ops.op("TensorArrayConcatV3")
 def array_concat(g: TfContext, handle, flow, **_):
     seq = _seq(flow, "TensorArrayConcatV3's flow")
-    items = [_get(g, seq, i) for i in range(len(seq))]
+    items = [_get(seq, i) for i in range(len(seq))]
     if not items:
         raise ConversionError("TensorArrayConcatV3 of an empty array is not supported")
     lengths = []
