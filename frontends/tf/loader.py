@@ -180,12 +180,9 @@ def read_saved_model(path: str, tags: list[str] | None, signature: str | None) -
     except Exception as e:  # noqa: BLE001  (TF raises many kinds: OpError, ValueError, IndexError on cut files...)
         raise InputError(f"{path}: cannot load the SavedModel"
                          + (f" with tags {','.join(tags)}" if tags else "") + f": {_first_line(e)}") from None
+    from .saved_model import choose_signature
     sigs = dict(getattr(loaded, "signatures", {}) or {})
-    if not sigs:
-        raise InputError(f"{path}: the SavedModel has no signatures; export one (e.g. serving_default)")
-    name = signature or ("serving_default" if "serving_default" in sigs else sorted(sigs)[0])
-    if name not in sigs:
-        raise OptionError(f"{path}: no signature {name!r} (signatures: {', '.join(sorted(sigs))})")
+    name = choose_signature(path, sigs, signature)
     sig = sigs[name]
     try:
         gd, frozen_inputs, frozen_outputs = _freeze_function(sig, tf)

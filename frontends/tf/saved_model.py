@@ -51,6 +51,16 @@ _MULTI_OUTPUT_ARGS = {
 }
 
 
+def choose_signature(path: str, names, signature: str | None) -> str:
+    """The signature to convert: ``signature`` if given, else serving_default, else the first by name."""
+    if not names:
+        raise InputError(f"{path}: the SavedModel has no signatures; export one (e.g. serving_default)")
+    name = signature or ("serving_default" if "serving_default" in names else sorted(names)[0])
+    if name not in names:
+        raise OptionError(f"{path}: no signature {name!r} (signatures: {', '.join(sorted(names))})")
+    return name
+
+
 class FastPathUnsupported(Exception):
     """The SavedModel uses something the TensorFlow-free reader does not handle (the reason is the message)."""
 
@@ -454,12 +464,7 @@ def read_saved_model_fast(path: str, tags: list[str] | None, signature: str | No
     if not mg.object_graph_def.nodes:
         raise FastPathUnsupported("no object graph (a TF1 SavedModel)")
     sigs = {k: v for k, v in mg.signature_def.items() if k != INIT_OP_KEY}
-    if not sigs:
-        raise InputError(f"{path}: the SavedModel has no signatures; export one (e.g. serving_default)")
-    name = signature or ("serving_default" if "serving_default" in sigs else sorted(sigs)[0])
-    if name not in sigs:
-        raise OptionError(f"{path}: no signature {name!r} (signatures: {', '.join(sorted(sigs))})")
-    sig = sigs[name]
+    sig = sigs[choose_signature(path, sigs, signature)]
     if any(t.WhichOneof("encoding") != "name" for t in list(sig.inputs.values()) + list(sig.outputs.values())):
         raise FastPathUnsupported("the signature has sparse or composite tensors")
     out_keys = sorted(sig.outputs)
